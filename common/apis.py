@@ -1,0 +1,38 @@
+"""Health endpoints for load balancers and orchestrators."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.errors import error_body
+from common.selectors import readiness_check
+
+_status_serializer = inline_serializer("HealthStatus", {"status": serializers.CharField()})
+
+
+class HealthzApi(APIView):
+    """``GET /healthz`` (anyone): 200 ``{"status": "ok"}`` while the process serves
+    requests. Touches nothing else, so a slow database does not restart the pod."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: _status_serializer}, tags=["health"])
+    def get(self, request):
+        return Response({"status": "ok"})
+
+
+class ReadyzApi(APIView):
+    """``GET /readyz`` (anyone): 200 ``{"status": "ready"}`` when the database answers
+    and every migration is applied; otherwise 503 with the error body whose code is
+    ``database_unavailable`` or ``migrations_pending``."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: _status_serializer}, tags=["health"])
+    def get(self, request):
+        result = readiness_check()
+        if result.ready:
+            return Response({"status": "ready"})
+        return Response(error_body("server_error", result.reason, result.detail), status=503)

@@ -1,0 +1,101 @@
+"""One JSON error format for every 4xx/5xx the API answers.
+
+The format is drf-standardized-errors' (its OpenAPI components describe it)::
+
+    {"type": "validation_error" | "client_error" | "server_error",
+     "errors": [{"code": "required", "detail": "This field is required.", "attr": "phone"}]}
+
+``attr`` names the field for validation errors (nested fields joined with
+``.``) and is null otherwise. The response's ``X-Request-ID`` header matches
+the request id in the log line of the error.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+from django.views import defaults
+from drf_standardized_errors.handler import ExceptionHandler as _ExceptionHandler
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.fields import get_error_detail
+
+from common.exceptions import ConflictError, NotFoundError
+
+
+class DatabaseUnavailable(APIException):
+    """503: the database did not answer; nothing was written."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is unavailable; nothing was written. Retry later."
+    default_code = "database_unavailable"
+
+
+class Conflict(APIException):
+    """409: the request conflicts with the current state."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+    default_code = "conflict"
+
+
+class ExceptionHandler(_ExceptionHandler):
+    """drf-standardized-errors' handler, extended with the service layer's errors:
+    Django ValidationError → 400 naming the field, NotFoundError → 404,
+    ConflictError → 409, a lost database → 503."""
+
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, DjangoValidationError):
+            return DRFValidationError(detail=get_error_detail(exc))
+        if isinstance(exc, NotFoundError):
+            return NotFound(exc.message, code=exc.code)
+        if isinstance(exc, ConflictError):
+            return Conflict(exc.message, code=exc.code)
+        if isinstance(exc, OperationalError | InterfaceError):
+            return DatabaseUnavailable()
+        return super().convert_known_exceptions(exc)
+
+
+def exception_handler(exc, context):
+    """DRF ``EXCEPTION_HANDLER``: format ``exc`` as the JSON error body above."""
+    return ExceptionHandler(exc, context).run()
+
+
+def error_body(error_type: str, code: str, detail: str, attr: str | None = None) -> dict:
+    """Build an error body in the format above with a single error."""
+    return {"type": error_type, "errors": [{"code": code, "detail": detail, "attr": attr}]}
+
+
+def _is_admin(request) -> bool:
+    return request.path.startswith("/admin/")
+
+
+def bad_request(request, exception, template_name="400.html"):
+    """``handler400``: JSON outside the admin."""
+    if _is_admin(request):
+        return defaults.bad_request(request, exception)
+    body = error_body("client_error", "bad_request", "Bad request.")
+    return JsonResponse(body, status=400)
+
+
+def permission_denied(request, exception, template_name="403.html"):
+    """``handler403``: JSON outside the admin."""
+    if _is_admin(request):
+        return defaults.permission_denied(request, exception)
+    body = error_body("client_error", "permission_denied", "Permission denied.")
+    return JsonResponse(body, status=403)
+
+
+def page_not_found(request, exception, template_name="404.html"):
+    """``handler404``: JSON outside the admin."""
+    if _is_admin(request):
+        return defaults.page_not_found(request, exception)
+    return JsonResponse(error_body("client_error", "not_found", "Not found."), status=404)
+
+
+def server_error(request, template_name="500.html"):
+    """``handler500``: JSON outside the admin; never leaks the exception."""
+    if _is_admin(request):
+        return defaults.server_error(request)
+    body = error_body("server_error", "error", "Server Error (500)")
+    return JsonResponse(body, status=500)

@@ -1,0 +1,16 @@
+"""``manage.py expire_sessions``: retire customer sessions whose window has run out."""
+
+from django.core.management.base import BaseCommand
+
+from sessions_app.services import customer_sessions_expire
+
+
+class Command(BaseCommand):
+    help = (
+        "Mark every active customer session past expires_at as expired "
+        "(one set-based UPDATE) and print how many."
+    )
+
+    def handle(self, *args, **options):
+        count = customer_sessions_expire()
+        self.stdout.write(f"Expired {count} customer session(s).")

@@ -1,0 +1,24 @@
+"""factory_boy factories for sessions_app models."""
+
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from sessions_app.models import CustomerSession
+
+
+class CustomerSessionFactory(factory.django.DjangoModelFactory):
+    """An active customer session with a live 7-day window."""
+
+    class Meta:
+        model = CustomerSession
+
+    customer_id = factory.Sequence(lambda n: str(100 + n))
+    phone = factory.Sequence(lambda n: f"+9198765{n:05d}")
+    channel = CustomerSession.Channel.KIOSK
+    status = CustomerSession.Status.ACTIVE
+    created_at = factory.LazyFunction(timezone.now)
+    last_activity = factory.LazyAttribute(lambda o: o.created_at)
+    expires_at = factory.LazyAttribute(lambda o: o.last_activity + timedelta(days=7))
+    metadata = factory.LazyFunction(dict)
