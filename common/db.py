@@ -27,5 +27,5 @@ def update_returning(queryset: QuerySet[M], **values) -> list[M]:
         return []
     quote = connections[queryset.db].ops.quote_name
     columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
-    statement = f"{sql} RETURNING {columns}"  # noqa: S608 (quoted names, bound params)
+    statement = f"{sql} RETURNING {columns}"
     return list(model._default_manager.db_manager(queryset.db).raw(statement, params))
