@@ -5,11 +5,11 @@ safe for a local run; `.env.example` documents each variable. A `.env` file in
 the project root is read when present (the real environment wins).
 """
 
-import os
-import tempfile
 from pathlib import Path
 
 import environ
+
+from config.settings.database import database_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -80,38 +80,11 @@ TEMPLATES = [
 # Postgres URL works: Supabase direct (5432), session pooler (5432) or
 # transaction pooler (6543); `?sslmode=require` and other libpq options in the
 # URL's query string end up in OPTIONS.
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-_db = DATABASES["default"]
-_db.setdefault("OPTIONS", {})
-if _db["ENGINE"] == "django.db.backends.postgresql":
-    # Transaction pooler (PgBouncer/Supavisor in transaction mode): a
-    # server-side cursor or a prepared statement may land on another backend.
-    _db["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", True)
-    _db["OPTIONS"].setdefault("prepare_threshold", None)
-    _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 10))
-    _pool_max = env.int("DATABASE_POOL_MAX_SIZE", default=0)
-    if _pool_max > 0:  # psycopg_pool inside the process; needs CONN_MAX_AGE = 0
-        _db["OPTIONS"]["pool"] = {
-            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
-            "max_size": _pool_max,
-            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
-        }
-        _db["CONN_MAX_AGE"] = 0
-    else:
-        _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-elif _db["ENGINE"] == "django.db.backends.sqlite3":
-    # IMMEDIATE takes the write lock at BEGIN, so concurrent writers wait on
-    # the busy timeout instead of failing with "database is locked".
-    _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
-    _db["OPTIONS"].setdefault("timeout", 30)
-    _db["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;")
-    # A file (not the shared in-memory DB) so that threaded race tests get
-    # real locking; one per process so parallel runs do not collide.
-    _db.setdefault("TEST", {})["NAME"] = os.path.join(
-        tempfile.gettempdir(), f"retail-backend-test-{os.getpid()}.sqlite3"
+DATABASES = {
+    "default": database_from_url(
+        env("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), env
     )
-_db["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
-_db["ATOMIC_REQUESTS"] = False  # services own their transactions
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,52 @@
+"""``DATABASES["default"]`` from a URL, tuned per engine."""
+
+import os
+import tempfile
+
+import environ
+
+
+def database_from_url(url: str, env: environ.Env) -> dict:
+    """Build Django's database settings from ``url`` (django-environ's ``db_url`` syntax).
+
+    PostgreSQL (Supabase direct, session pooler or transaction pooler): libpq
+    options in the query string (``?sslmode=require``) land in OPTIONS;
+    server-side cursors off and ``prepare_threshold=None`` so PgBouncer /
+    Supavisor in transaction mode never meets a cursor or prepared statement
+    from another client (Django docs, "Transaction pooling and server-side
+    cursors"; psycopg docs, "Prepared statements"). Optional psycopg pool when
+    ``DATABASE_POOL_MAX_SIZE`` > 0.
+
+    SQLite: IMMEDIATE transactions and a 30 s busy timeout so concurrent
+    writers queue instead of failing with "database is locked"; WAL journal.
+
+    Returns: the settings dict for one alias.
+    """
+    db = env.db_url_config(url)
+    db.setdefault("OPTIONS", {})
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        db["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", True)
+        db["OPTIONS"].setdefault("prepare_threshold", None)
+        db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 10))
+        pool_max = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+        if pool_max > 0:  # the pool needs CONN_MAX_AGE = 0
+            db["OPTIONS"]["pool"] = {
+                "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+                "max_size": pool_max,
+                "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+            }
+            db["CONN_MAX_AGE"] = 0
+        else:
+            db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    elif db["ENGINE"] == "django.db.backends.sqlite3":
+        db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+        db["OPTIONS"].setdefault("timeout", 30)
+        db["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
+        # A file, not the shared in-memory DB, so threaded race tests get real
+        # locking; one per process so parallel runs do not collide.
+        db.setdefault("TEST", {})["NAME"] = os.path.join(
+            tempfile.gettempdir(), f"retail-backend-test-{os.getpid()}.sqlite3"
+        )
+    db["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+    db["ATOMIC_REQUESTS"] = False  # services own their transactions
+    return db

@@ -1,0 +1,40 @@
+"""DATABASE_URL → Django database settings (Supabase direct and poolers, SQLite)."""
+
+import environ
+
+from config.settings.database import database_from_url
+
+POOLER = "postgres://postgres.proj:pw@aws-0-ap-south-1.pooler.supabase.com:6543/postgres"
+
+
+def test_transaction_pooler_url_gets_pooler_safe_options(monkeypatch):
+    monkeypatch.delenv("DATABASE_POOL_MAX_SIZE", raising=False)
+
+    db = database_from_url(f"{POOLER}?sslmode=require", environ.Env())
+
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["HOST"], db["PORT"], db["USER"]) == (
+        "aws-0-ap-south-1.pooler.supabase.com",
+        6543,
+        "postgres.proj",
+    )
+    assert db["OPTIONS"]["sslmode"] == "require"
+    assert db["OPTIONS"]["prepare_threshold"] is None
+    assert db["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert db["CONN_HEALTH_CHECKS"] is True
+
+
+def test_the_psycopg_pool_turns_persistent_connections_off(monkeypatch):
+    monkeypatch.setenv("DATABASE_POOL_MAX_SIZE", "8")
+
+    db = database_from_url(POOLER, environ.Env())
+
+    assert db["OPTIONS"]["pool"]["max_size"] == 8
+    assert db["CONN_MAX_AGE"] == 0
+
+
+def test_sqlite_waits_for_the_write_lock_instead_of_failing():
+    db = database_from_url("sqlite:////tmp/x.sqlite3", environ.Env())
+
+    assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert db["OPTIONS"]["timeout"] >= 10
