@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from rest_framework_api_key.permissions import HasAPIKey
 
 from common.fields import PhoneNumberField
+from common.permissions import has_api_key
 from sessions_app import services
 from sessions_app.models import CustomerSession
 
@@ -141,7 +142,7 @@ class SessionRestoreApi(APIView):
                 {"X-Session-Token": ["Send X-Session-Token, or X-Phone with an X-API-Key."]},
                 code="required",
             )
-        if phone and not HasAPIKey().has_permission(request, self):
+        if phone and not has_api_key(request, self):
             if not token:
                 raise PermissionDenied("Restoring by X-Phone needs a valid X-API-Key.")
             phone = None  # the token alone decides
