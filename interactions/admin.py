@@ -1,1 +1,170 @@
-# Register your models here.
+"""Admin for AI sessions and interactions: built for large tables.
+
+Lists never count the whole table (``show_full_result_count = False``), join what
+they show (``list_select_related``) and compute totals with correlated subqueries
+for the page's rows only, so a page costs the same number of queries whatever
+the table size.
+"""
+
+from django.contrib import admin
+from django.db.models import Exists, OuterRef
+from django.forms.models import BaseInlineFormSet
+
+from interactions import selectors
+from interactions.models import AIInteraction, AISession
+
+INLINE_LIMIT = 20  # interactions shown on a session's page, newest first
+MODEL_CHOICES_LIMIT = 50
+
+
+def _model_lookups():
+    values = (
+        AIInteraction.objects.order_by()
+        .exclude(model_used=None)
+        .values_list("model_used", flat=True)
+        .distinct()[:MODEL_CHOICES_LIMIT]
+    )
+    return [(value, value) for value in sorted(values)]
+
+
+class SessionModelFilter(admin.SimpleListFilter):
+    """Sessions with at least one interaction on the chosen model (EXISTS subquery)."""
+
+    title = "model"
+    parameter_name = "model"
+
+    def lookups(self, request, model_admin):
+        return _model_lookups()
+
+    def queryset(self, request, queryset):
+        if self.value():
+            used = AIInteraction.objects.filter(session=OuterRef("pk"), model_used=self.value())
+            return queryset.filter(Exists(used))
+        return queryset
+
+
+class InteractionModelFilter(SessionModelFilter):
+    """Interactions on the chosen model (index ``(model_used, created_at)``)."""
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(model_used=self.value())
+        return queryset
+
+
+class LatestInteractionsFormSet(BaseInlineFormSet):
+    """Only the newest ``INLINE_LIMIT`` interactions: a long chat stays one short query."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_latest"):
+            self._latest = super().get_queryset().order_by("-created_at")[:INLINE_LIMIT]
+        return self._latest
+
+
+class AIInteractionInline(admin.TabularInline):
+    """Read-only history on the session page, newest first, at most ``INLINE_LIMIT``."""
+
+    model = AIInteraction
+    formset = LatestInteractionsFormSet
+    fields = ["created_at", "model_used", "prompt", "response", "tokens_used", "latency_ms"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = f"interactions (newest {INLINE_LIMIT})"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AISession)
+class AISessionAdmin(admin.ModelAdmin):
+    """AI sessions with interaction counts and cost (USD, known prices only)."""
+
+    list_display = [
+        "id",
+        "user_id",
+        "channel",
+        "title",
+        "interaction_count",
+        "total_tokens",
+        "total_cost",
+        "last_interaction_at",
+        "created_at",
+    ]
+    list_filter = ["channel", SessionModelFilter]
+    search_fields = [
+        "=id",
+        "=user_id",
+        "interactions__prompt",
+        "interactions__response",
+    ]
+    date_hierarchy = "created_at"
+    ordering = ["-updated_at"]
+    show_full_result_count = False
+    list_per_page = 50
+    list_select_related = ["customer_session"]
+    raw_id_fields = ["customer_session"]
+    readonly_fields = [
+        "id",
+        "created_at",
+        "updated_at",
+        "last_interaction_at",
+        "interaction_count",
+    ]
+    inlines = [AIInteractionInline]
+
+    def get_queryset(self, request):
+        return selectors.ai_session_list()
+
+    @admin.display(description="tokens", ordering="total_tokens")
+    def total_tokens(self, obj: AISession) -> int:
+        return obj.total_tokens
+
+    @admin.display(description="cost (USD)", ordering="total_cost_usd")
+    def total_cost(self, obj: AISession):
+        return obj.total_cost_usd
+
+
+@admin.register(AIInteraction)
+class AIInteractionAdmin(admin.ModelAdmin):
+    """Every interaction: search by prompt/response text, session or user; filter by
+    model and date. Read-only: history is written by the API only."""
+
+    list_display = [
+        "created_at",
+        "session_id",
+        "user",
+        "model_used",
+        "tokens_used",
+        "latency_ms",
+        "prompt_start",
+    ]
+    list_filter = [InteractionModelFilter]
+    search_fields = ["prompt", "response", "=session__id", "=session__user_id"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    show_full_result_count = False
+    list_per_page = 50
+    list_select_related = ["session"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="user", ordering="session__user_id")
+    def user(self, obj: AIInteraction):
+        return obj.session.user_id
+
+    @admin.display(description="prompt")
+    def prompt_start(self, obj: AIInteraction) -> str:
+        return obj.prompt if len(obj.prompt) <= 80 else obj.prompt[:79] + "…"

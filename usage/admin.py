@@ -1,1 +1,88 @@
-# Register your models here.
+"""Admin for usage rows: model, tokens, cost; unknown prices stand out.
+
+Read-only (rows are written by the services), built for a large table: no full
+count, no per-row queries, every filter backed by an index.
+"""
+
+from django.contrib import admin
+
+from usage.models import UsageLog
+
+MODEL_CHOICES_LIMIT = 50
+
+
+class RequestModelFilter(admin.SimpleListFilter):
+    """Rows of one requested model (index ``(request_model, created_at)``)."""
+
+    title = "model"
+    parameter_name = "model"
+
+    def lookups(self, request, model_admin):
+        values = (
+            UsageLog.objects.order_by()
+            .exclude(request_model=None)
+            .values_list("request_model", flat=True)
+            .distinct()[:MODEL_CHOICES_LIMIT]
+        )
+        return [(value, value) for value in sorted(values)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(request_model=self.value())
+        return queryset
+
+
+class PriceUnknownFilter(admin.SimpleListFilter):
+    """Rows whose model had no price (cost NULL): partial index on ``price_unknown``."""
+
+    title = "price"
+    parameter_name = "price"
+
+    def lookups(self, request, model_admin):
+        return [("unknown", "Unknown price (no cost)"), ("known", "Priced")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unknown":
+            return queryset.filter(price_unknown=True)
+        if self.value() == "known":
+            return queryset.filter(price_unknown=False)
+        return queryset
+
+
+@admin.register(UsageLog)
+class UsageLogAdmin(admin.ModelAdmin):
+    """One row per OpenAI call: tokens (input includes cached, output includes
+    reasoning), cost in USD from genai-prices, the caller's reported cost apart."""
+
+    list_display = [
+        "created_at",
+        "service",
+        "request_model",
+        "response_model",
+        "input_tokens",
+        "cached_input_tokens",
+        "output_tokens",
+        "reasoning_output_tokens",
+        "total_tokens",
+        "cost",
+        "price_unknown",
+        "status",
+        "user_id",
+        "ai_session_id",
+    ]
+    list_filter = [PriceUnknownFilter, "service", "status", RequestModelFilter]
+    search_fields = ["=request_id", "=user_id", "=ai_session__id"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    show_full_result_count = False
+    list_per_page = 100
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="cost (USD)", ordering="cost_usd")
+    def cost(self, obj: UsageLog) -> str:
+        return "unknown price" if obj.price_unknown else f"{obj.cost_usd.normalize():f}"

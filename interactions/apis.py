@@ -1,0 +1,339 @@
+"""AI sessions and interactions over HTTP (DESIGN.md "AI sessions and interactions").
+
+``POST /session/create`` keeps the exact path the seed's frontend calls; the
+rest lives under ``/api/v1/``. Views parse with a serializer, call a service or
+selector and render; the rules live in ``interactions.services``.
+
+Who may call (common.permissions):
+- the AI backend and channel clients send ``X-API-Key``: every session;
+- a signed-in user (``Authorization: Bearer``) sees and creates only their own
+  sessions. A request carrying both is treated as the signed-in user (the
+  narrower scope).
+"""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.permissions import HasAPIKey, IsSignedInUser, signed_in_user_id
+from interactions import selectors, services
+from interactions.filters import AISessionFilter
+from interactions.models import AIInteraction, AISession
+from usage.models import UsageLog
+
+MAX_INT = 2_147_483_647
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer that must be a JSON integer: ``"12"``, ``12.0`` and ``true`` are refused."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# --- serializers ------------------------------------------------------------
+
+
+class AISessionCreateInputSerializer(serializers.Serializer):
+    """Body of ``POST /session/create``; every field is optional."""
+
+    session_id = serializers.UUIDField(required=False, allow_null=True)
+    user_id = serializers.CharField(max_length=100, required=False, allow_null=True)
+    channel = serializers.SlugField(max_length=32, required=False, allow_null=True)
+    title = serializers.CharField(max_length=200, required=False, allow_null=True)
+    customer_session_id = serializers.UUIDField(required=False, allow_null=True)
+
+
+class AISessionCreatedSerializer(serializers.ModelSerializer):
+    """Answer of ``POST /session/create``."""
+
+    session_id = serializers.UUIDField(source="id")
+
+    class Meta:
+        model = AISession
+        fields = ["session_id", "user_id", "channel", "title", "created_at"]
+        read_only_fields = fields
+
+
+class AISessionListItemSerializer(serializers.ModelSerializer):
+    """One row of ``GET /api/v1/ai-sessions/``. ``updated_at`` is the last activity;
+    ``total_tokens`` and ``total_cost_usd`` (USD, known prices only, null when none)
+    are summed over the session's usage rows."""
+
+    session_id = serializers.UUIDField(source="id")
+    customer_session_id = serializers.UUIDField(allow_null=True)
+    total_tokens = serializers.IntegerField()
+    total_cost_usd = serializers.DecimalField(max_digits=20, decimal_places=12, allow_null=True)
+
+    class Meta:
+        model = AISession
+        fields = [
+            "session_id",
+            "user_id",
+            "title",
+            "channel",
+            "customer_session_id",
+            "openai_conversation_id",
+            "created_at",
+            "updated_at",
+            "last_interaction_at",
+            "interaction_count",
+            "total_tokens",
+            "total_cost_usd",
+        ]
+        read_only_fields = fields
+
+
+class AIInteractionSerializer(serializers.ModelSerializer):
+    """One interaction. Tokens in OpenTelemetry GenAI terms: ``input_tokens``
+    includes ``cached_input_tokens``, ``output_tokens`` includes
+    ``reasoning_output_tokens``; ``tokens_used`` is the total."""
+
+    session_id = serializers.UUIDField()
+
+    class Meta:
+        model = AIInteraction
+        fields = [
+            "id",
+            "session_id",
+            "prompt",
+            "response",
+            "model_used",
+            "tokens_used",
+            "input_tokens",
+            "cached_input_tokens",
+            "output_tokens",
+            "reasoning_output_tokens",
+            "latency_ms",
+            "finish_reason",
+            "openai_response_id",
+            "metadata",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class InteractionUsageSerializer(serializers.ModelSerializer):
+    """The usage row written with an interaction. ``cost_usd`` is USD from
+    genai-prices, null with ``price_unknown`` true for a model without a price."""
+
+    class Meta:
+        model = UsageLog
+        fields = [
+            "id",
+            "request_id",
+            "service",
+            "request_model",
+            "response_model",
+            "input_tokens",
+            "cached_input_tokens",
+            "output_tokens",
+            "reasoning_output_tokens",
+            "total_tokens",
+            "cost_usd",
+            "reported_cost_usd",
+            "price_unknown",
+            "price_source",
+            "price_version",
+        ]
+        read_only_fields = fields
+
+
+class AIInteractionLoggedSerializer(AIInteractionSerializer):
+    """Answer of ``POST /api/v1/interactions/``: the interaction, its usage row (null
+    without usage) and ``duplicate`` (true: an earlier request with the same
+    request_id was recorded; these are its rows and nothing new was written)."""
+
+    duplicate = serializers.BooleanField()
+    usage = InteractionUsageSerializer(allow_null=True)
+
+    class Meta(AIInteractionSerializer.Meta):
+        fields = [*AIInteractionSerializer.Meta.fields, "duplicate", "usage"]
+        read_only_fields = fields
+
+
+class InteractionCreateInputSerializer(serializers.Serializer):
+    """Body of ``POST /api/v1/interactions/``.
+
+    ``usage`` is OpenAI's usage object in either shape (Chat Completions:
+    ``prompt_tokens``, ``completion_tokens``, ``prompt_tokens_details.cached_tokens``,
+    ``completion_tokens_details.reasoning_tokens``; Responses: ``input_tokens``,
+    ``output_tokens``, ``input_tokens_details.cached_tokens``,
+    ``output_tokens_details.reasoning_tokens``). ``request_id`` (default:
+    ``openai_response_id``) makes a retry safe.
+    """
+
+    session_id = serializers.UUIDField()
+    prompt = serializers.CharField(trim_whitespace=False)
+    response = serializers.CharField(trim_whitespace=False)
+    model_used = serializers.CharField(max_length=50, required=False, allow_null=True)
+    usage = serializers.JSONField(required=False, allow_null=True)
+    tokens_used = StrictIntegerField(
+        min_value=0, max_value=MAX_INT, required=False, allow_null=True
+    )
+    latency_ms = StrictIntegerField(min_value=0, max_value=MAX_INT, required=False, allow_null=True)
+    openai_response_id = serializers.CharField(max_length=128, required=False, allow_null=True)
+    finish_reason = serializers.CharField(max_length=32, required=False, allow_null=True)
+    response_model = serializers.CharField(max_length=100, required=False, allow_null=True)
+    service = serializers.ChoiceField(
+        choices=UsageLog.Service.choices, required=False, allow_null=True
+    )
+    request_id = serializers.CharField(max_length=128, required=False, allow_null=True)
+    reported_cost_usd = serializers.DecimalField(
+        max_digits=20, decimal_places=12, min_value=0, required=False, allow_null=True
+    )
+    user_id = serializers.CharField(max_length=100, required=False, allow_null=True)
+    channel = serializers.SlugField(max_length=32, required=False, allow_null=True)
+    metadata = serializers.DictField(required=False)
+
+
+# --- pagination -------------------------------------------------------------
+
+
+class AISessionCursorPagination(CursorPagination):
+    """Newest activity first; ``?page_size=`` up to 200 (default 50)."""
+
+    ordering = "-updated_at"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class AIInteractionCursorPagination(CursorPagination):
+    """Oldest first (a conversation reads top to bottom); ``?page_size=`` up to 200."""
+
+    ordering = "created_at"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+# --- views ------------------------------------------------------------------
+
+
+class AISessionCreateApi(APIView):
+    """``POST /session/create`` — an API key, or a signed-in user.
+
+    Body ``{session_id?, user_id?, channel?, title?, customer_session_id?}``.
+    201 ``{session_id, …}`` for a new session (a given id is kept, none → a new
+    UUID); 200 with the same shape when it existed (idempotent, seed 002; an
+    existing row is returned unchanged). A signed-in user's session is always
+    theirs: a ``user_id`` other than their own is 403, and an existing id owned by
+    anyone else is 409 ``session_id_taken``. 400 names a bad field (non-UUID id,
+    unknown customer session); 403 without credentials.
+    """
+
+    permission_classes = [HasAPIKey | IsSignedInUser]
+
+    @extend_schema(
+        request=AISessionCreateInputSerializer,
+        responses={201: AISessionCreatedSerializer, 200: AISessionCreatedSerializer},
+        tags=["ai sessions"],
+    )
+    def post(self, request):
+        data = AISessionCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        user_id = signed_in_user_id(request)
+        if user_id is not None:
+            if fields.get("user_id") not in (None, user_id):
+                raise PermissionDenied("A signed-in user can only create their own sessions.")
+            fields["user_id"] = user_id
+        session, created = services.ai_session_get_or_create(
+            **fields, owner_only=user_id is not None
+        )
+        return Response(
+            AISessionCreatedSerializer(session).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class InteractionCreateApi(APIView):
+    """``POST /api/v1/interactions/`` — the AI backend (API key).
+
+    Body: see InteractionCreateInputSerializer. 201 with the interaction, its usage
+    row (cost in USD from genai-prices; null cost and ``price_unknown`` for an
+    unknown model) and ``duplicate: false``. An unknown ``session_id`` creates the
+    session in the same transaction. A ``request_id`` (default:
+    ``openai_response_id``) already recorded: 200 with the FIRST interaction and
+    usage row and ``duplicate: true``; nothing is written. 409
+    ``duplicate_request_id`` when that request_id belongs to a usage row without an
+    interaction. 400 names the field (non-UUID session id, missing prompt or
+    response, bad token counts, unknown usage shape), and nothing is written.
+    """
+
+    permission_classes = [HasAPIKey]
+
+    @extend_schema(
+        request=InteractionCreateInputSerializer,
+        responses={201: AIInteractionLoggedSerializer, 200: AIInteractionLoggedSerializer},
+        tags=["ai sessions"],
+    )
+    def post(self, request):
+        data = InteractionCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        logged = services.ai_interaction_log(**data.validated_data)
+        body = AIInteractionSerializer(logged.interaction).data
+        body["duplicate"] = logged.duplicate
+        body["usage"] = (
+            InteractionUsageSerializer(logged.usage_log).data if logged.usage_log else None
+        )
+        return Response(
+            body, status=status.HTTP_200_OK if logged.duplicate else status.HTTP_201_CREATED
+        )
+
+
+class AISessionListApi(generics.ListAPIView):
+    """``GET /api/v1/ai-sessions/`` — an API key (every session) or a signed-in user
+    (their own sessions only).
+
+    Newest activity first, cursor-paginated (``?cursor=``, ``?page_size=`` ≤ 200):
+    ``{next, previous, results: [session with interaction_count,
+    last_interaction_at, total_tokens, total_cost_usd]}``. Filters: ``user_id``,
+    ``channel``, ``created_after``/``created_before``, ``active_after``/
+    ``active_before`` (ISO 8601); a bad value is 400 naming the parameter. One
+    query per page whatever its size (plus the API-key check).
+    """
+
+    permission_classes = [HasAPIKey | IsSignedInUser]
+    serializer_class = AISessionListItemSerializer
+    pagination_class = AISessionCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AISessionFilter
+
+    def get_queryset(self):
+        return selectors.ai_session_list(owner_id=signed_in_user_id(self.request))
+
+    @extend_schema(tags=["ai sessions"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class AIInteractionListApi(generics.ListAPIView):
+    """``GET /api/v1/ai-sessions/{session_id}/interactions/`` — the session's owner
+    (signed-in user) or an API key.
+
+    The history oldest first, cursor-paginated (``?cursor=``, ``?page_size=`` ≤ 200).
+    404 ``ai_session_not_found`` for an unknown session or one owned by someone
+    else. Two queries per page (the session, the page) whatever its size.
+    """
+
+    permission_classes = [HasAPIKey | IsSignedInUser]
+    serializer_class = AIInteractionSerializer
+    pagination_class = AIInteractionCursorPagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.ai_interaction_list(
+            session_id=self.kwargs["session_id"], owner_id=signed_in_user_id(self.request)
+        )
+
+    @extend_schema(tags=["ai sessions"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

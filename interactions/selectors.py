@@ -1,0 +1,64 @@
+"""Reads of AI sessions and their history."""
+
+from django.db.models import DecimalField, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from common.exceptions import NotFoundError
+from interactions.models import AIInteraction, AISession
+from usage.models import UsageLog
+
+
+def _usage_total(column: str, output_field):
+    per_session = (
+        UsageLog.objects.filter(ai_session=OuterRef("pk"))
+        .order_by()
+        .values("ai_session")
+        .annotate(total=Sum(column))
+        .values("total")
+    )
+    return Subquery(per_session, output_field=output_field)
+
+
+def ai_session_list(*, owner_id: str | None = None) -> QuerySet[AISession]:
+    """AI sessions, newest activity (``updated_at``) first, with their totals.
+
+    Each row carries ``interaction_count`` and ``last_interaction_at`` (columns kept
+    in step by ``ai_interaction_log``) and two annotations summed over the
+    session's ``usage_logs``: ``total_tokens`` (int, 0 when none) and
+    ``total_cost_usd`` (USD Decimal, known prices only; None when no priced row).
+    The sums are correlated subqueries evaluated for the rows of a page only, so a
+    page is ONE query whatever its size.
+
+    Args: owner_id: only this user's sessions (a signed-in caller); None = all.
+    """
+    qs = AISession.objects.annotate(
+        total_tokens=Coalesce(_usage_total("total_tokens", IntegerField()), 0),
+        total_cost_usd=_usage_total("cost_usd", DecimalField(max_digits=20, decimal_places=12)),
+    )
+    if owner_id is not None:
+        qs = qs.filter(user_id=owner_id)
+    return qs.order_by("-updated_at")
+
+
+def ai_session_get(*, session_id, owner_id: str | None = None) -> AISession:
+    """One AI session; with ``owner_id``, only when that user owns it.
+
+    Raises: NotFoundError (404, ``ai_session_not_found``) when it does not exist or
+    belongs to someone else (a stranger cannot learn that it exists).
+    """
+    qs = AISession.objects.filter(pk=session_id)
+    if owner_id is not None:
+        qs = qs.filter(user_id=owner_id)
+    session = qs.first()
+    if session is None:
+        raise NotFoundError("No such AI session.", code="ai_session_not_found")
+    return session
+
+
+def ai_interaction_list(*, session_id, owner_id: str | None = None) -> QuerySet[AIInteraction]:
+    """The session's interactions, oldest first (index ``(session_id, created_at)``).
+
+    Raises: NotFoundError (404) as ``ai_session_get``.
+    """
+    session = ai_session_get(session_id=session_id, owner_id=owner_id)
+    return AIInteraction.objects.filter(session=session).order_by("created_at")

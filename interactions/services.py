@@ -1,0 +1,231 @@
+"""Writes of AI sessions and interactions (seed 002; DESIGN.md "ai_sessions, ai_interactions").
+
+Seed 002's failure: the session id the frontend got never reached ``ai_sessions``,
+so logging an interaction broke the foreign key with a 500. Here a session is
+created with the id the caller gives (idempotently, race-safely), and logging an
+interaction for an unknown session id creates the session in the same
+transaction: the foreign key always holds, also when requests race.
+"""
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from common.db import update_returning
+from common.exceptions import ConflictError
+from interactions.models import AIInteraction, AISession
+from sessions_app.models import CustomerSession
+from usage.models import UsageLog
+from usage.services import (
+    SHAPE_CHAT,
+    TokenUsage,
+    usage_log_build,
+    usage_log_insert,
+    usage_normalize,
+)
+
+
+def _check_customer_session(customer_session_id) -> None:
+    # Checked up front: Django's foreign keys are DEFERRABLE on Postgres, so a
+    # dangling id would only fail at COMMIT, as a 500.
+    if customer_session_id and not CustomerSession.objects.filter(pk=customer_session_id).exists():
+        raise ValidationError(
+            {"customer_session_id": ValidationError("No such customer session.", code="not_found")}
+        )
+
+
+def ai_session_get_or_create(
+    *,
+    session_id: uuid.UUID | str | None = None,
+    user_id: str | None = None,
+    channel: str | None = None,
+    title: str | None = None,
+    customer_session_id: uuid.UUID | str | None = None,
+    owner_only: bool = False,
+) -> tuple[AISession, bool]:
+    """Create the AI session ``session_id`` (a new UUID when None), or return it.
+
+    Idempotent (seed 002): an existing id comes back unchanged with
+    ``created=False``, no error and no second row. Race-safe: ``INSERT … ON
+    CONFLICT DO NOTHING`` (bulk_create(ignore_conflicts=True)) then one read by
+    primary key; a concurrent insert of the same id waits for the other
+    transaction and then reads its row. ``created`` is True when the row read
+    back is the one this call inserted (same ``created_at`` instant).
+
+    Args:
+        session_id: the frontend's UUID, or None for a new one.
+        user_id: the owner (≤ 100 chars, e.g. a Supabase user id), stored on a new row.
+        channel, title, customer_session_id: stored on a new row only.
+        owner_only: when True (a signed-in user creating their own session), an
+            existing session owned by anyone else (or no one) is a conflict.
+
+    Returns: ``(session, created)``.
+    Raises: ValidationError (400) for an unknown ``customer_session_id``;
+    ConflictError (409, code ``session_id_taken``) when ``owner_only`` and the
+    id belongs to someone else.
+    """
+    _check_customer_session(customer_session_id)
+    now = timezone.now()
+    candidate = AISession(
+        id=session_id or uuid.uuid4(),
+        user_id=user_id,
+        channel=channel,
+        title=title,
+        customer_session_id=customer_session_id,
+        created_at=now,
+        updated_at=now,
+    )
+    AISession.objects.bulk_create([candidate], ignore_conflicts=True)
+    session = AISession.objects.get(pk=candidate.pk)
+    created = session.created_at == now
+    if owner_only and not created and session.user_id != user_id:
+        raise ConflictError(
+            "This session id is already used by another user.", code="session_id_taken"
+        )
+    return session, created
+
+
+@dataclass(frozen=True)
+class InteractionLogged:
+    """What ``ai_interaction_log`` did: the interaction, its usage row (or None when
+    no usage was given) and whether the request was a duplicate of an earlier one
+    (then both are the earlier rows and nothing was written)."""
+
+    interaction: AIInteraction
+    usage_log: UsageLog | None
+    duplicate: bool = False
+
+
+class _DuplicateRequest(Exception):
+    """Raised inside the transaction to roll back a duplicate request's writes."""
+
+
+def ai_interaction_log(
+    *,
+    session_id: uuid.UUID | str,
+    prompt: str,
+    response: str,
+    model_used: str | None = None,
+    usage: dict | TokenUsage | None = None,
+    tokens_used: int | None = None,
+    user_id: str | None = None,
+    channel: str | None = None,
+    latency_ms: int | None = None,
+    openai_response_id: str | None = None,
+    finish_reason: str | None = None,
+    response_model: str | None = None,
+    service: str | None = None,
+    request_id: str | None = None,
+    reported_cost_usd: Decimal | None = None,
+    metadata: dict | None = None,
+) -> InteractionLogged:
+    """Log one exchange: ensure the session, write the interaction and its usage row.
+
+    All in ONE transaction: ``INSERT ai_sessions … ON CONFLICT DO NOTHING``; an
+    ``UPDATE … RETURNING`` that bumps ``interaction_count`` (F() + 1), sets
+    ``last_interaction_at``/``updated_at`` to now and fills a missing
+    ``user_id``/``channel``; ``INSERT ai_interactions``; ``INSERT usage_logs … ON
+    CONFLICT DO NOTHING`` priced by genai-prices. Ten concurrent calls for one new
+    session id give one session row, ten interactions and ten usage rows.
+
+    Args:
+        session_id: the AI session (created when unknown, owned by ``user_id``).
+        prompt, response: the texts, stored as given.
+        model_used: the requested model (≤ 50 chars, seed 002's column).
+        usage: OpenAI's ``usage`` object (Chat Completions or Responses shape) or a
+            TokenUsage; None writes no usage row.
+        tokens_used: total tokens when no ``usage`` is given (else usage's total).
+        response_model: the model the API answered with (priced in preference).
+        service: usage service, default ``responses``/``chat`` from the usage shape.
+        request_id: idempotency key of the call; defaults to ``openai_response_id``.
+        latency_ms: milliseconds; reported_cost_usd: USD, kept apart from the cost.
+
+    Returns: InteractionLogged. A ``request_id`` already in ``usage_logs``: the
+    first interaction and usage row stand and come back with ``duplicate=True``
+    (this call's writes are rolled back; the race is decided by the unique index).
+    Raises: ValidationError (400) naming the field for bad usage;
+    ConflictError (409, ``duplicate_request_id``) when the request_id belongs to a
+    usage row that is not an interaction's.
+    """
+    tokens = None
+    if usage is not None and not isinstance(usage, TokenUsage):
+        tokens = usage_normalize(usage)
+    elif usage is not None:
+        tokens = usage
+    now = timezone.now()
+    log = None
+    if tokens is not None:
+        # Priced before the transaction: no lock is held while genai-prices works.
+        log = usage_log_build(
+            service=service or ("chat" if tokens.shape == SHAPE_CHAT else "responses"),
+            usage=tokens,
+            request_model=model_used,
+            response_model=response_model,
+            latency_ms=latency_ms,
+            request_id=request_id or openai_response_id,
+            reported_cost_usd=reported_cost_usd,
+            created_at=now,
+        )
+    session_pk = session_id if isinstance(session_id, uuid.UUID) else uuid.UUID(str(session_id))
+    bump = {
+        "interaction_count": F("interaction_count") + 1,
+        "last_interaction_at": now,
+        "updated_at": now,
+    }
+    if user_id:
+        bump["user_id"] = Coalesce(F("user_id"), Value(user_id))
+    if channel:
+        bump["channel"] = Coalesce(F("channel"), Value(channel))
+    try:
+        with transaction.atomic():
+            AISession.objects.bulk_create(
+                [
+                    AISession(
+                        id=session_pk,
+                        user_id=user_id,
+                        channel=channel,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+            # Locks the session row: interactions of one session are counted in order.
+            (session,) = update_returning(AISession.objects.filter(pk=session_pk), **bump)
+            interaction = AIInteraction.objects.create(
+                session_id=session_pk,
+                prompt=prompt,
+                response=response,
+                model_used=model_used,
+                tokens_used=tokens.total_tokens if tokens is not None else tokens_used,
+                created_at=now,
+                openai_response_id=openai_response_id,
+                latency_ms=latency_ms,
+                finish_reason=finish_reason,
+                input_tokens=tokens.input_tokens if tokens else None,
+                cached_input_tokens=tokens.cached_input_tokens if tokens else None,
+                output_tokens=tokens.output_tokens if tokens else None,
+                reasoning_output_tokens=tokens.reasoning_output_tokens if tokens else None,
+                metadata=metadata or {},
+            )
+            if log is not None:
+                log.ai_session_id = session_pk
+                log.interaction_id = interaction.pk
+                log.user_id = user_id or session.user_id
+                if not usage_log_insert(log=log):
+                    raise _DuplicateRequest
+    except _DuplicateRequest:
+        first = UsageLog.objects.select_related("interaction").get(request_id=log.request_id)
+        if first.interaction is None:
+            raise ConflictError(
+                f"request_id {log.request_id!r} is already recorded for another call.",
+                code="duplicate_request_id",
+            ) from None
+        return InteractionLogged(first.interaction, first, duplicate=True)
+    return InteractionLogged(interaction, log)
