@@ -37,17 +37,26 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID sent as a JSON string; DRF would also turn the number 12 into a UUID."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 # --- serializers ------------------------------------------------------------
 
 
 class AISessionCreateInputSerializer(serializers.Serializer):
     """Body of ``POST /session/create``; every field is optional."""
 
-    session_id = serializers.UUIDField(required=False, allow_null=True)
+    session_id = StrictUUIDField(required=False, allow_null=True)
     user_id = serializers.CharField(max_length=100, required=False, allow_null=True)
     channel = serializers.SlugField(max_length=32, required=False, allow_null=True)
     title = serializers.CharField(max_length=200, required=False, allow_null=True)
-    customer_session_id = serializers.UUIDField(required=False, allow_null=True)
+    customer_session_id = StrictUUIDField(required=False, allow_null=True)
 
 
 class AISessionCreatedSerializer(serializers.ModelSerializer):
@@ -169,7 +178,7 @@ class InteractionCreateInputSerializer(serializers.Serializer):
     ``openai_response_id``) makes a retry safe.
     """
 
-    session_id = serializers.UUIDField()
+    session_id = StrictUUIDField()
     prompt = serializers.CharField(trim_whitespace=False)
     response = serializers.CharField(trim_whitespace=False)
     model_used = serializers.CharField(max_length=50, required=False, allow_null=True)

@@ -1,0 +1,52 @@
+"""factory_boy factories for AI sessions, interactions and usage rows."""
+
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from interactions.models import AIInteraction, AISession
+from usage.models import UsageLog
+
+
+class AISessionFactory(factory.django.DjangoModelFactory):
+    """An AI session of a user on the kiosk."""
+
+    class Meta:
+        model = AISession
+
+    user_id = factory.Sequence(lambda n: f"user-{n}")
+    channel = "kiosk"
+    created_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.LazyAttribute(lambda o: o.created_at)
+
+
+class AIInteractionFactory(factory.django.DjangoModelFactory):
+    """One exchange on gpt-4o."""
+
+    class Meta:
+        model = AIInteraction
+
+    session = factory.SubFactory(AISessionFactory)
+    prompt = factory.Sequence(lambda n: f"Question {n}?")
+    response = factory.Sequence(lambda n: f"Answer {n}.")
+    model_used = "gpt-4o"
+    tokens_used = 150
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class UsageLogFactory(factory.django.DjangoModelFactory):
+    """A priced chat call."""
+
+    class Meta:
+        model = UsageLog
+
+    service = UsageLog.Service.CHAT
+    request_model = "gpt-4o"
+    input_tokens = 100
+    output_tokens = 50
+    total_tokens = 150
+    cost_usd = Decimal("0.00075")
+    price_source = "genai-prices"
+    request_id = factory.Sequence(lambda n: f"req-{n}")
+    created_at = factory.LazyFunction(timezone.now)

@@ -1,0 +1,297 @@
+"""``POST /api/v1/interactions/``: seed 002's log_interaction, with usage and cost."""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from genai_prices import Usage, calc_price
+
+from interactions.models import AIInteraction, AISession
+from tests.interactions.factories import AISessionFactory, UsageLogFactory
+from tests.interactions.helpers import GPT4O_CHAT_USAGE
+from usage.models import UsageLog
+
+pytestmark = pytest.mark.django_db
+
+LOG = "/api/v1/interactions/"
+
+
+def log(client, **body):
+    body = {
+        "session_id": str(uuid.uuid4()),
+        "prompt": "Do you have running shoes in size 9?",
+        "response": "Yes, the AirStride 2 in blue and black.",
+        "model_used": "gpt-4o",
+        **body,
+    }
+    return client.post(LOG, body, format="json")
+
+
+def nothing_written():
+    return (
+        AISession.objects.count(),
+        AIInteraction.objects.count(),
+        UsageLog.objects.count(),
+    ) == (0, 0, 0)
+
+
+def test_an_unknown_session_id_is_created_with_the_interaction(channel_client):
+    """Seed 002 'before': this was a foreign-key error and a 500."""
+    session_id = str(uuid.uuid4())
+
+    response = log(channel_client, session_id=session_id, usage=GPT4O_CHAT_USAGE)
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["session_id"] == session_id and body["duplicate"] is False
+    session = AISession.objects.get()
+    assert str(session.pk) == session_id
+    assert session.interaction_count == 1
+    assert session.last_interaction_at is not None
+    interaction = AIInteraction.objects.get()
+    assert interaction.session_id == session.pk
+    assert interaction.prompt == "Do you have running shoes in size 9?"
+    assert interaction.tokens_used == 1500
+
+
+def test_an_existing_session_keeps_its_row_and_counts_up(channel_client):
+    session = AISessionFactory(user_id="kiosk-7")
+
+    for _ in range(3):
+        assert log(channel_client, session_id=str(session.pk)).status_code == 201
+
+    session.refresh_from_db()
+    assert AISession.objects.count() == 1
+    assert session.interaction_count == 3
+    assert session.user_id == "kiosk-7"
+    assert AIInteraction.objects.filter(session=session).count() == 3
+
+
+def test_the_usage_row_is_written_with_the_token_split_and_cost(channel_client):
+    response = log(
+        channel_client,
+        usage=GPT4O_CHAT_USAGE,
+        user_id="user-42",
+        latency_ms=950,
+        openai_response_id="chatcmpl-abc",
+        response_model="gpt-4o-2024-08-06",
+        reported_cost_usd="0.01",
+    )
+
+    assert response.status_code == 201
+    row = UsageLog.objects.get()
+    assert (row.service, row.request_model, row.response_model) == (
+        "chat",
+        "gpt-4o",
+        "gpt-4o-2024-08-06",
+    )
+    assert (row.input_tokens, row.cached_input_tokens, row.output_tokens) == (1200, 1024, 300)
+    assert (row.reasoning_output_tokens, row.total_tokens) == (0, 1500)
+    assert row.user_id == "user-42" and row.latency_ms == 950
+    assert row.request_id == "chatcmpl-abc"  # the response id is the default request id
+    assert row.reported_cost_usd == Decimal("0.01")  # kept apart from the computed cost
+    assert row.cost_usd is not None and row.cost_usd != row.reported_cost_usd
+    assert row.ai_session_id == uuid.UUID(response.json()["session_id"])
+    assert str(row.interaction_id) == response.json()["id"]
+    assert response.json()["usage"]["cost_usd"] == f"{row.cost_usd:.12f}"
+
+
+def test_the_cost_of_a_known_gpt_4o_call_is_genai_prices_own_figure(channel_client):
+    expected = calc_price(
+        Usage(input_tokens=1200, cache_read_tokens=1024, output_tokens=300),
+        "gpt-4o",
+        provider_id="openai",
+    ).total_price
+
+    log(channel_client, usage=GPT4O_CHAT_USAGE)
+
+    row = UsageLog.objects.get()
+    assert row.cost_usd == expected
+    # 176 uncached input at $2.50/M, 1024 cached at $1.25/M, 300 output at $10/M.
+    assert expected == Decimal("0.00472")
+    assert row.price_unknown is False
+    assert row.price_source == "genai-prices" and row.price_version
+
+
+def test_responses_shape_usage_with_reasoning_tokens(channel_client):
+    usage = {
+        "input_tokens": 2000,
+        "input_tokens_details": {"cached_tokens": 500},
+        "output_tokens": 900,
+        "output_tokens_details": {"reasoning_tokens": 640},
+        "total_tokens": 2900,
+    }
+
+    response = log(channel_client, model_used="o3-mini", usage=usage)
+
+    assert response.status_code == 201
+    row = UsageLog.objects.get()
+    assert row.service == "responses"
+    assert (row.input_tokens, row.cached_input_tokens) == (2000, 500)
+    assert (row.output_tokens, row.reasoning_output_tokens, row.total_tokens) == (900, 640, 2900)
+    # Reasoning tokens are billed as the output tokens they are part of.
+    expected = calc_price(
+        Usage(input_tokens=2000, cache_read_tokens=500, output_tokens=900),
+        "o3-mini",
+        provider_id="openai",
+    ).total_price
+    assert row.cost_usd == expected
+    interaction = AIInteraction.objects.get()
+    assert (interaction.reasoning_output_tokens, interaction.tokens_used) == (640, 2900)
+
+
+def test_an_unknown_model_is_stored_without_a_price_and_flagged(channel_client):
+    response = log(
+        channel_client,
+        model_used="ft:acme-internal",
+        usage={"prompt_tokens": 10, "completion_tokens": 5},
+    )
+
+    assert response.status_code == 201
+    row = UsageLog.objects.get()
+    assert row.cost_usd is None and row.price_unknown is True
+    assert row.total_tokens == 15
+    assert response.json()["usage"]["price_unknown"] is True
+    assert response.json()["usage"]["cost_usd"] is None
+
+
+def test_without_usage_no_usage_row_is_written(channel_client):
+    response = log(channel_client, tokens_used=42)
+
+    assert response.status_code == 201
+    assert response.json()["usage"] is None
+    assert AIInteraction.objects.get().tokens_used == 42
+    assert UsageLog.objects.count() == 0
+
+
+def test_text_is_stored_exactly_as_sent(channel_client):
+    prompt = "  नमस्ते!\n  Do you have 👟 size 9?  "
+
+    log(channel_client, prompt=prompt, metadata={"items": ["sku-1"]})
+
+    interaction = AIInteraction.objects.get()
+    assert interaction.prompt == prompt
+    assert interaction.metadata == {"items": ["sku-1"]}
+
+
+def test_a_duplicate_request_id_returns_the_first_interaction_and_writes_nothing(channel_client):
+    session_id = str(uuid.uuid4())
+    first = log(
+        channel_client, session_id=session_id, usage=GPT4O_CHAT_USAGE, request_id="req_123"
+    )
+
+    retry = log(
+        channel_client,
+        session_id=session_id,
+        response="a different answer",
+        usage={"prompt_tokens": 1, "completion_tokens": 1},
+        request_id="req_123",
+    )
+
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.json()["duplicate"] is True
+    assert retry.json()["id"] == first.json()["id"]
+    assert retry.json()["response"] == "Yes, the AirStride 2 in blue and black."
+    assert retry.json()["usage"]["total_tokens"] == 1500
+    assert UsageLog.objects.count() == 1 and AIInteraction.objects.count() == 1
+    assert AISession.objects.get().interaction_count == 1
+
+
+def test_a_request_id_used_by_another_kind_of_call_is_409(channel_client):
+    UsageLogFactory(request_id="req_embed_1", service="embeddings")
+
+    response = log(channel_client, usage=GPT4O_CHAT_USAGE, request_id="req_embed_1")
+
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "duplicate_request_id"
+    assert AIInteraction.objects.count() == 0 and AISession.objects.count() == 0
+
+
+def test_only_api_key_holders_may_log(api_client, alice):
+    for client in (api_client, alice):
+        assert log(client).status_code == 403
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("change", "attr"),
+    [
+        ({"session_id": "abc-123"}, "session_id"),
+        ({"session_id": 12}, "session_id"),
+        ({"session_id": None}, "session_id"),
+        ({"prompt": None}, "prompt"),
+        ({"prompt": ""}, "prompt"),
+        ({"response": None}, "response"),
+        ({"model_used": "m" * 51}, "model_used"),
+        ({"tokens_used": -1}, "tokens_used"),
+        ({"tokens_used": 1.5}, "tokens_used"),
+        ({"tokens_used": "12"}, "tokens_used"),
+        ({"latency_ms": -5}, "latency_ms"),
+        ({"service": "telepathy"}, "service"),
+        ({"reported_cost_usd": "-1"}, "reported_cost_usd"),
+        ({"usage": {"prompt_tokens": -1, "completion_tokens": 2}}, "usage.prompt_tokens"),
+        ({"usage": {"prompt_tokens": 1.5, "completion_tokens": 2}}, "usage.prompt_tokens"),
+        ({"usage": {"prompt_tokens": "10", "completion_tokens": 2}}, "usage.prompt_tokens"),
+        ({"usage": {"prompt_tokens": True, "completion_tokens": 2}}, "usage.prompt_tokens"),
+        ({"usage": {"input_tokens": 10, "output_tokens": -2}}, "usage.output_tokens"),
+        ({"usage": {"input_tokens": 10}}, "usage.output_tokens"),
+        ({"usage": {"completion_tokens": 10}}, "usage.prompt_tokens"),
+        (
+            {"usage": {"input_tokens": 10, "output_tokens": 2, "input_tokens_details": []}},
+            "usage.input_tokens_details",
+        ),
+        (
+            {
+                "usage": {
+                    "prompt_tokens": 10,
+                    "completion_tokens": 2,
+                    "prompt_tokens_details": {"cached_tokens": 11},
+                }
+            },
+            "usage.prompt_tokens_details.cached_tokens",
+        ),
+        (
+            {
+                "usage": {
+                    "input_tokens": 10,
+                    "output_tokens": 2,
+                    "output_tokens_details": {"reasoning_tokens": 3},
+                }
+            },
+            "usage.output_tokens_details.reasoning_tokens",
+        ),
+        ({"usage": {"tokens": 10}}, "usage"),
+        ({"usage": {"prompt_tokens": 1, "input_tokens": 1}}, "usage"),
+        ({"usage": [1, 2]}, "usage"),
+        ({"usage": "lots"}, "usage"),
+    ],
+)
+def test_bad_input_is_400_naming_the_field_and_writes_nothing(channel_client, change, attr):
+    response = log(channel_client, **change)
+
+    assert response.status_code == 400, response.json()
+    assert attr in [error["attr"] for error in response.json()["errors"]]
+    assert nothing_written()
+
+
+def test_missing_prompt_and_response_are_both_named(channel_client):
+    response = channel_client.post(LOG, {"session_id": str(uuid.uuid4())}, format="json")
+
+    assert response.status_code == 400
+    assert {e["attr"] for e in response.json()["errors"]} == {"prompt", "response"}
+    assert nothing_written()
+
+
+def test_an_unknown_usage_shape_says_which_shapes_are_accepted(channel_client):
+    response = log(channel_client, usage={"tokens": 10})
+
+    error = response.json()["errors"][0]
+    assert (error["attr"], error["code"]) == ("usage", "unknown_usage_shape")
+    assert "prompt_tokens" in error["detail"] and "input_tokens" in error["detail"]
+
+
+def test_a_body_that_is_not_json_is_400(channel_client):
+    response = channel_client.post(LOG, "{not json", content_type="application/json")
+
+    assert response.status_code == 400
+    assert nothing_written()
