@@ -1,13 +1,15 @@
-"""Admin for customer sessions: tokens are never shown in full."""
+"""Admin for customer sessions (tokens are never shown in full), user profiles
+(list, search, role change) and user sessions (filters, end selected)."""
 
 import contextlib
+import uuid
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from common.phones import phone_normalize
 from sessions_app import services
-from sessions_app.models import CustomerSession
+from sessions_app.models import CustomerSession, UserProfile, UserSession
 
 
 @admin.register(CustomerSession)
@@ -73,3 +75,153 @@ class CustomerSessionAdmin(admin.ModelAdmin):
             session_ids=queryset.values("pk"), status=CustomerSession.Status.EXPIRED
         )
         self.message_user(request, f"Expired {count} active session(s).", messages.SUCCESS)
+
+
+def _profile_search(queryset, search_term: str, *, prefix: str = ""):
+    """Exact, index-served matches for a user id, an email (or its start) or a phone.
+
+    Returns the filtered queryset, or None when ``search_term`` is none of those.
+    """
+    term = search_term.strip()
+    if not term:
+        return None
+    with contextlib.suppress(ValueError):
+        return queryset.filter(**{f"{prefix}id" if prefix else "id": uuid.UUID(term)})
+    if term.startswith("+") or term.replace(" ", "").replace("-", "").isdigit():
+        with contextlib.suppress(ValidationError):
+            return queryset.filter(**{f"{prefix}phone": phone_normalize(term)})
+    return queryset.filter(**{f"{prefix}email__startswith": term.lower()})
+
+
+@admin.register(UserProfile)
+class UserProfileAdmin(admin.ModelAdmin):
+    """Signed-in app users. Search by user id, email (or its beginning) or phone in any
+    notation; filter by role and registration source; change the role on the change
+    page or with the actions. Profiles are created by the users' first request."""
+
+    list_display = [
+        "email",
+        "phone",
+        "id",
+        "role",
+        "registration_source",
+        "created_at",
+        "last_seen_at",
+    ]
+    list_filter = ["role", "registration_source"]
+    search_fields = ["email"]  # replaced by _profile_search (index-served lookups)
+    search_help_text = "User id, email (or its beginning), or phone."
+    ordering = ["-created_at"]
+    show_full_result_count = False
+    list_per_page = 50
+    fields = ["id", "email", "phone", "role", "registration_source", "created_at", "last_seen_at"]
+    readonly_fields = [f for f in fields if f != "role"]
+    actions = ["make_admin", "make_user"]
+
+    def has_add_permission(self, request):
+        return False  # created from the user's first authenticated request
+
+    def get_search_results(self, request, queryset, search_term):
+        found = _profile_search(queryset, search_term)
+        return (queryset, False) if found is None else (found, False)
+
+    def save_model(self, request, obj, form, change):
+        """Role changes go through the service (the only editable field)."""
+        if change and "role" in form.changed_data:
+            services.user_profiles_set_role(user_ids=[obj.pk], role=obj.role)
+
+    @admin.action(description="Make selected users admins")
+    def make_admin(self, request, queryset):
+        count = services.user_profiles_set_role(
+            user_ids=queryset.values("pk"), role=UserProfile.Role.ADMIN
+        )
+        self.message_user(request, f"{count} user(s) are now admins.", messages.SUCCESS)
+
+    @admin.action(description="Make selected users regular users")
+    def make_user(self, request, queryset):
+        count = services.user_profiles_set_role(
+            user_ids=queryset.values("pk"), role=UserProfile.Role.USER
+        )
+        self.message_user(request, f"{count} user(s) are now regular users.", messages.SUCCESS)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):
+    """Users' platform sessions: platform, status, duration, last heartbeat; filters by
+    platform, status and end reason; search by session id, user id, email or phone;
+    action to end selected sessions (end reason ``manual``). Read-only otherwise:
+    sessions are written by the apps through the API and by the commands."""
+
+    list_display = [
+        "session_id",
+        "user_email",
+        "platform",
+        "status",
+        "duration",
+        "activity_count",
+        "started_at",
+        "last_heartbeat_at",
+        "end_reason",
+    ]
+    list_filter = ["platform", "status", "end_reason"]
+    list_select_related = ["user"]
+    search_fields = ["session_id"]  # extended in get_search_results
+    search_help_text = "Session id, user id, user email (or its beginning), or phone."
+    ordering = ["-started_at"]
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ["end_selected"]
+    readonly_fields = [
+        "id",
+        "user",
+        "session_id",
+        "platform",
+        "status",
+        "end_reason",
+        "started_at",
+        "last_activity_at",
+        "last_heartbeat_at",
+        "ended_at",
+        "total_duration_seconds",
+        "activity_count",
+        "device_info",
+        "location_info",
+        "user_agent",
+        "ip_address",
+        "created_at",
+        "updated_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # view-only; the action ends sessions
+
+    @admin.display(description="user", ordering="user__email")
+    def user_email(self, obj: UserSession) -> str:
+        return str(obj.user)
+
+    @admin.display(description="duration", ordering="total_duration_seconds")
+    def duration(self, obj: UserSession) -> str:
+        """h:mm:ss of ``total_duration_seconds`` for ended sessions; "-" while live."""
+        if obj.ended_at is None or obj.total_duration_seconds is None:
+            return "-"
+        hours, rest = divmod(obj.total_duration_seconds, 3600)
+        return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        by_session = queryset.filter(session_id=term)
+        if by_session.exists():
+            return by_session, False
+        found = _profile_search(queryset, term, prefix="user__")
+        return (by_session if found is None else found), False
+
+    @admin.action(description="End selected sessions (reason: manual)")
+    def end_selected(self, request, queryset):
+        count = services.user_sessions_end_selected(session_pks=queryset.values("pk"))
+        self.message_user(request, f"Ended {count} live session(s).", messages.SUCCESS)

@@ -1,10 +1,13 @@
-"""Customer sessions across channels (seeds 000, 001; DESIGN.md `sessions`)."""
+"""Customer sessions across channels (seeds 000, 001; DESIGN.md `sessions`), signed-in
+users' profiles (seed 003, `user_profiles`) and their platform sessions (seed 004,
+`user_sessions`)."""
 
 import secrets
 import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 
 def new_session_token() -> str:
@@ -78,3 +81,212 @@ class CustomerSession(models.Model):
     def token_hint(self) -> str:
         """The first characters of the token, enough to tell two apart, never the token."""
         return f"{self.session_token[:4]}…" if self.session_token else ""
+
+
+class UserProfile(models.Model):
+    """A signed-in app user (seed 003 `user_profiles`, issue 4).
+
+    ``id`` is the Supabase user id (the access token's ``sub``); on a Supabase
+    database it references ``auth.users(id) ON DELETE CASCADE`` (migration 0003).
+    A row is created on the user's first authenticated request. The API's
+    authentication class returns the caller's profile as ``request.user``, so it
+    offers what DRF and ``common.permissions`` read: ``is_authenticated``,
+    ``pk`` and ``is_admin``.
+    """
+
+    class Role(models.TextChoices):
+        USER = "user", "User"
+        ADMIN = "admin", "Admin"
+
+    id = models.UUIDField(primary_key=True, help_text="Supabase auth user id (token sub)")
+    # NULL: the token carried none (phone-only or email-only users).
+    email = models.TextField(null=True, blank=True, help_text="from the token, lower case")  # noqa: DJ001
+    phone = models.TextField(null=True, blank=True, help_text="from the token, E.164")  # noqa: DJ001
+    role = models.TextField(choices=Role.choices, default=Role.USER, db_default=Role.USER)
+    registration_source = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="platform of the first session, or the client's X-Client-Platform header",
+    )
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    last_seen_at = models.DateTimeField(
+        db_default=Now(), help_text="last authenticated request (to the minute)"
+    )
+
+    class Meta:
+        db_table = "user_profiles"
+        verbose_name = "user profile"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["user", "admin"]), name="user_profiles_role_valid"
+            ),
+        ]
+        indexes = [
+            # text_pattern_ops (PostgreSQL; ignored elsewhere) also serves the
+            # admin's prefix search (LIKE 'ann%').
+            models.Index(
+                fields=["email"], name="user_profiles_email_idx", opclasses=["text_pattern_ops"]
+            ),
+            models.Index(fields=["phone"], name="user_profiles_phone_idx"),
+            models.Index(fields=["role"], name="user_profiles_role_idx"),
+            models.Index(fields=["registration_source"], name="user_profiles_source_idx"),
+            models.Index(fields=["created_at"], name="user_profiles_created_idx"),
+        ]
+
+    # Set per request by sessions_app.authentication from the verified token.
+    token_claims: dict | None = None
+
+    def __str__(self) -> str:
+        return self.email or self.phone or str(self.id)
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Always True: a profile only reaches ``request.user`` after a verified token."""
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        """Django's meaning (not signed in): always False for a profile."""
+        return False
+
+    @property
+    def is_staff(self) -> bool:
+        """App users are never Django staff (DRF's IsAdminUser reads this)."""
+        return False
+
+    @property
+    def is_admin(self) -> bool:
+        """Admin when our ``role`` is ``admin`` or the token's ``app_metadata`` says so.
+
+        ``app_metadata`` is set only by the Supabase service role; ``user_metadata``
+        is editable by the user and is never consulted (Supabase docs, "User
+        management: app_metadata vs user_metadata").
+        """
+        if self.role == self.Role.ADMIN:
+            return True
+        app_metadata = (self.token_claims or {}).get("app_metadata") or {}
+        if not isinstance(app_metadata, dict):
+            return False
+        roles = app_metadata.get("roles")
+        return app_metadata.get("role") == "admin" or (isinstance(roles, list) and "admin" in roles)
+
+
+USER_SESSION_PLATFORMS = ["web", "ios-external", "ios-internal", "ios-widget", "macos-internal"]
+USER_SESSION_STATUSES = ["active", "idle", "ended", "timeout"]
+USER_SESSION_END_REASONS = ["logout", "timeout", "manual", "app_close", "crash"]
+
+
+class UserSession(models.Model):
+    """A signed-in user's session on one platform (seed 004 `user_sessions`).
+
+    Columns, checks, defaults and indexes are the seed's; defaults that the seed
+    gives in SQL are database defaults here too (``db_default``), so rows inserted
+    by other SQL clients get them. ``updated_at`` is set by every write of the
+    services and commands, and on PostgreSQL also by a BEFORE UPDATE trigger
+    (migration 0003) for writers outside Django.
+    """
+
+    class Platform(models.TextChoices):
+        WEB = "web", "Web"
+        IOS_EXTERNAL = "ios-external", "iOS (external)"
+        IOS_INTERNAL = "ios-internal", "iOS (internal)"
+        IOS_WIDGET = "ios-widget", "iOS widget"
+        MACOS_INTERNAL = "macos-internal", "macOS (internal)"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        IDLE = "idle", "Idle"
+        ENDED = "ended", "Ended"
+        TIMEOUT = "timeout", "Timed out"
+
+    class EndReason(models.TextChoices):
+        LOGOUT = "logout", "Logout"
+        TIMEOUT = "timeout", "Timeout"
+        MANUAL = "manual", "Manual"
+        APP_CLOSE = "app_close", "App closed"
+        CRASH = "crash", "Crash"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The seed's REFERENCES auth.users(id) is added on Supabase (migration 0003);
+    # this foreign key to the profile holds everywhere.
+    user = models.ForeignKey(
+        UserProfile,
+        on_delete=models.CASCADE,
+        related_name="sessions",
+        db_column="user_id",
+        db_index=False,  # idx_user_sessions_user_id below leads with user_id
+    )
+    session_id = models.TextField(help_text="unique, generated by the client")
+    platform = models.TextField(choices=Platform.choices)
+    started_at = models.DateTimeField(db_default=Now())
+    last_activity_at = models.DateTimeField(db_default=Now())
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="NULL while not ended")
+    device_info = models.JSONField(default=dict, db_default={}, blank=True)
+    location_info = models.JSONField(null=True, blank=True, default=dict, db_default={})
+    user_agent = models.TextField(null=True, blank=True)  # noqa: DJ001 (seed: nullable)
+    ip_address = models.GenericIPAddressField(
+        null=True, blank=True, help_text="masked: IPv4 /24, IPv6 /48"
+    )
+    total_duration_seconds = models.IntegerField(null=True, default=0, db_default=0)
+    activity_count = models.IntegerField(null=True, default=0, db_default=0)
+    last_heartbeat_at = models.DateTimeField(null=True, blank=True, db_default=Now())
+    status = models.TextField(choices=Status.choices, default=Status.ACTIVE, db_default="active")
+    end_reason = models.TextField(  # noqa: DJ001 (seed: NULL until the session ends)
+        choices=EndReason.choices, null=True, blank=True
+    )
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "user_sessions"
+        verbose_name = "user session"
+        ordering = ["-started_at"]
+        constraints = [
+            # The seed's UNIQUE; PostgreSQL and SQLite index it, which is the
+            # seed's idx_user_sessions_session_id (a second index would only cost writes).
+            models.UniqueConstraint(fields=["session_id"], name="user_sessions_session_id_key"),
+            models.CheckConstraint(
+                condition=Q(platform__in=USER_SESSION_PLATFORMS),
+                name="user_sessions_platform_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=USER_SESSION_STATUSES), name="user_sessions_status_check"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_reason__isnull=True) | Q(end_reason__in=USER_SESSION_END_REASONS),
+                name="user_sessions_end_reason_check",
+            ),
+        ]
+        indexes = [
+            # Seed indexes. idx_user_sessions_user_id also carries started_at so
+            # "my sessions, newest first" is one index scan.
+            models.Index(fields=["user", "-started_at"], name="idx_user_sessions_user_id"),
+            models.Index(fields=["platform"], name="idx_user_sessions_platform"),
+            models.Index(fields=["status"], name="idx_user_sessions_status"),
+            models.Index(fields=["started_at"], name="idx_user_sessions_started_at"),
+            # The seed's idx_user_sessions_last_activity (31 characters; Django
+            # allows 30).
+            models.Index(fields=["last_activity_at"], name="idx_user_sessions_last_act"),
+            models.Index(
+                fields=["user", "status"],
+                condition=Q(status="active"),
+                name="idx_user_sessions_active",
+            ),
+            # For the maintenance commands and the admin's end-reason filter.
+            models.Index(
+                fields=["last_heartbeat_at"],
+                condition=Q(status__in=["active", "idle"]),
+                name="user_sessions_live_hb_idx",
+            ),
+            models.Index(
+                fields=["ended_at"],
+                condition=Q(ended_at__isnull=False),
+                name="user_sessions_ended_at_idx",
+            ),
+            models.Index(fields=["end_reason"], name="user_sessions_end_reason_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} ({self.platform}, {self.status})"

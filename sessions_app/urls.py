@@ -1,4 +1,5 @@
-"""Customer-session compatibility routes, at the exact paths the seeds' frontends call."""
+"""Customer-session compatibility routes, at the exact paths the seeds' frontends call,
+and the signed-in user routes under /api/v1/ (issue 4)."""
 
 from django.urls import path
 
@@ -9,4 +10,22 @@ urlpatterns = [
     path("session/restore", apis.SessionRestoreApi.as_view(), name="session-restore"),
     path("session/update", apis.SessionUpdateApi.as_view(), name="session-update"),
     path("session/end", apis.SessionEndApi.as_view(), name="session-end"),
+    # Signed-in users (issue 4)
+    path("api/v1/me/", apis.MeApi.as_view(), name="me"),
+    path("api/v1/user-sessions/", apis.UserSessionListCreateApi.as_view(), name="user-sessions"),
+    path(
+        "api/v1/user-sessions/summary/",
+        apis.UserSessionSummaryApi.as_view(),
+        name="user-sessions-summary",
+    ),
+    path(
+        "api/v1/user-sessions/<str:session_id>/heartbeat/",
+        apis.UserSessionHeartbeatApi.as_view(),
+        name="user-session-heartbeat",
+    ),
+    path(
+        "api/v1/user-sessions/<str:session_id>/end/",
+        apis.UserSessionEndApi.as_view(),
+        name="user-session-end",
+    ),
 ]

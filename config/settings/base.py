@@ -116,7 +116,8 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Django REST Framework --------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    # Signed-in app users: Authorization: Bearer <Supabase access token> (issue 4).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["sessions_app.authentication.SupabaseJWTAuthentication"],
     # Deny by default: every view names who may call it.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_PARSER_CLASSES": ["common.parsers.LimitedJSONParser"],
@@ -171,6 +172,21 @@ SUPABASE_JWT_AUDIENCE = env("SUPABASE_JWT_AUDIENCE", default="authenticated")
 SUPABASE_JWT_LEEWAY_SECONDS = env.int("SUPABASE_JWT_LEEWAY_SECONDS", default=30)
 SUPABASE_JWKS_CACHE_SECONDS = env.int("SUPABASE_JWKS_CACHE_SECONDS", default=300)
 SUPABASE_ALLOW_ANONYMOUS = env.bool("SUPABASE_ALLOW_ANONYMOUS", default=False)
+# Expected `iss`; empty means "{SUPABASE_URL}/auth/v1" (what Supabase Auth issues).
+SUPABASE_JWT_ISSUER = env("SUPABASE_JWT_ISSUER", default="")
+# JWKS fetch: timeout, and the least time between refetches for an unknown `kid`
+# (a token with a random kid must not make every request hit Supabase).
+SUPABASE_JWKS_TIMEOUT_SECONDS = env.float("SUPABASE_JWKS_TIMEOUT_SECONDS", default=5.0)
+SUPABASE_JWKS_REFETCH_COOLDOWN_SECONDS = env.float(
+    "SUPABASE_JWKS_REFETCH_COOLDOWN_SECONDS", default=30.0
+)
+# Header a client may send on its first request to name where the user signed up
+# (e.g. "web", "ios-external"); otherwise the platform of the first user session.
+USER_REGISTRATION_SOURCE_HEADER = env(
+    "USER_REGISTRATION_SOURCE_HEADER", default="X-Client-Platform"
+)
+# user_profiles.last_seen_at is written at most once per this many seconds per user.
+USER_LAST_SEEN_RESOLUTION_SECONDS = env.int("USER_LAST_SEEN_RESOLUTION_SECONDS", default=60)
 
 # --- OpenAI (issues 3 and later) --------------------------------------------
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")

@@ -1,0 +1,46 @@
+"""``manage.py cleanup_old_sessions``: delete user sessions that ended long ago, in batches."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from sessions_app.services import user_sessions_delete_old
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed 004's cleanup_old_sessions(): delete user sessions whose ended_at is more than "
+        "--days days ago, --batch-size rows per short transaction so a large table is never "
+        "locked for long. Prints how many."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=settings.USER_SESSION_RETENTION_DAYS,
+            help="keep sessions that ended within this many days "
+            "(default: USER_SESSION_RETENTION_DAYS, %(default)s)",
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=1000, help="rows per DELETE (default %(default)s)"
+        )
+        parser.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
+
+    def handle(self, *args, days: int, batch_size: int, dry_run: bool, **options):
+        if days < 1:
+            raise CommandError("--days must be at least 1.")
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        batches = []
+        count = user_sessions_delete_old(
+            days=days, batch_size=batch_size, dry_run=dry_run, on_batch=batches.append
+        )
+        if dry_run:
+            self.stdout.write(
+                f"Would delete {count} user session(s) that ended over {days} days ago."
+            )
+            return
+        self.stdout.write(
+            f"Deleted {count} user session(s) that ended over {days} days ago "
+            f"in {len(batches)} batch(es) of up to {batch_size}."
+        )

@@ -1,0 +1,33 @@
+"""``manage.py end_inactive_sessions``: time out user sessions that stopped sending heartbeats."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from sessions_app.services import user_sessions_end_inactive
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed 004's end_inactive_sessions(): live (active or idle) user sessions with no "
+        "heartbeat for --timeout-minutes become status=timeout, end_reason=timeout, with "
+        "ended_at at their last sign of life and total_duration_seconds computed by the "
+        "database, in one set-based UPDATE. Prints how many."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--timeout-minutes",
+            type=int,
+            default=settings.USER_SESSION_TIMEOUT_MINUTES,
+            help="minutes without a heartbeat (default: USER_SESSION_TIMEOUT_MINUTES, %(default)s)",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="count only, change nothing")
+
+    def handle(self, *args, timeout_minutes: int, dry_run: bool, **options):
+        if timeout_minutes < 1:
+            raise CommandError("--timeout-minutes must be at least 1.")
+        count = user_sessions_end_inactive(timeout_minutes=timeout_minutes, dry_run=dry_run)
+        verb = "Would time out" if dry_run else "Timed out"
+        self.stdout.write(
+            f"{verb} {count} user session(s) with no heartbeat for {timeout_minutes} minute(s)."
+        )

@@ -1,0 +1,31 @@
+"""``manage.py mark_idle_sessions``: active user sessions without recent heartbeats → idle."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from sessions_app.services import user_sessions_mark_idle
+
+
+class Command(BaseCommand):
+    help = (
+        "Mark active user sessions with no heartbeat for --idle-minutes as idle (a heartbeat "
+        "makes them active again). One set-based UPDATE. Prints how many."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--idle-minutes",
+            type=int,
+            default=settings.USER_SESSION_IDLE_MINUTES,
+            help="minutes without a heartbeat (default: USER_SESSION_IDLE_MINUTES, %(default)s)",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="count only, change nothing")
+
+    def handle(self, *args, idle_minutes: int, dry_run: bool, **options):
+        if idle_minutes < 1:
+            raise CommandError("--idle-minutes must be at least 1.")
+        count = user_sessions_mark_idle(idle_minutes=idle_minutes, dry_run=dry_run)
+        verb = "Would mark" if dry_run else "Marked"
+        self.stdout.write(
+            f"{verb} {count} user session(s) idle (no heartbeat for {idle_minutes} minute(s))."
+        )
