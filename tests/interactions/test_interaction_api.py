@@ -176,9 +176,7 @@ def test_text_is_stored_exactly_as_sent(channel_client):
 
 def test_a_duplicate_request_id_returns_the_first_interaction_and_writes_nothing(channel_client):
     session_id = str(uuid.uuid4())
-    first = log(
-        channel_client, session_id=session_id, usage=GPT4O_CHAT_USAGE, request_id="req_123"
-    )
+    first = log(channel_client, session_id=session_id, usage=GPT4O_CHAT_USAGE, request_id="req_123")
 
     retry = log(
         channel_client,

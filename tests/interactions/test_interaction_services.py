@@ -1,0 +1,88 @@
+"""The services behind the endpoints: statements per interaction, demo data."""
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from interactions.demo import DOCS_SESSION, KIOSK_SESSION, load_demo_data
+from interactions.models import AIInteraction, AISession
+from interactions.services import ai_interaction_log, ai_session_get_or_create
+from tests.interactions.factories import AISessionFactory
+from tests.interactions.helpers import GPT4O_CHAT_USAGE
+from usage.models import UsageLog
+
+pytestmark = pytest.mark.django_db
+
+
+def test_logging_an_interaction_is_five_statements():
+    """INSERT session (ON CONFLICT DO NOTHING), UPDATE … RETURNING, INSERT interaction,
+    INSERT usage (ON CONFLICT DO NOTHING), SELECT that it was ours."""
+    session = AISessionFactory()
+
+    with CaptureQueriesContext(connection) as queries:
+        ai_interaction_log(
+            session_id=session.pk,
+            prompt="p",
+            response="r",
+            model_used="gpt-4o",
+            usage=GPT4O_CHAT_USAGE,
+            request_id="req-1",
+        )
+
+    statements = [
+        q["sql"]
+        for q in queries.captured_queries
+        if not q["sql"].startswith(("BEGIN", "SAVEPOINT", "RELEASE"))
+    ]
+    assert len(statements) == 5, statements
+
+
+def test_get_or_create_keeps_the_given_id_and_is_idempotent():
+    session_id = uuid.uuid4()
+
+    first, created = ai_session_get_or_create(session_id=session_id, user_id="u1")
+    again, created_again = ai_session_get_or_create(session_id=session_id, user_id="u2")
+
+    assert (created, created_again) == (True, False)
+    assert first.pk == again.pk == session_id
+    assert again.user_id == "u1"
+
+
+def test_logging_fills_a_missing_owner_but_never_replaces_one():
+    anonymous = AISessionFactory(user_id=None, channel=None)
+    owned = AISessionFactory(user_id="u1")
+
+    ai_interaction_log(
+        session_id=anonymous.pk, prompt="p", response="r", user_id="u9", channel="web"
+    )
+    ai_interaction_log(session_id=owned.pk, prompt="p", response="r", user_id="u9")
+
+    anonymous.refresh_from_db()
+    owned.refresh_from_db()
+    assert (anonymous.user_id, anonymous.channel) == ("u9", "web")
+    assert owned.user_id == "u1"
+
+
+def test_the_usage_row_takes_the_sessions_user():
+    session = AISessionFactory(user_id="u1")
+
+    logged = ai_interaction_log(
+        session_id=session.pk, prompt="p", response="r", model_used="gpt-4o", usage=GPT4O_CHAT_USAGE
+    )
+
+    assert logged.usage_log.user_id == "u1"
+    assert UsageLog.objects.get().user_id == "u1"
+
+
+def test_demo_data_is_loaded_once():
+    created = load_demo_data()
+    again = load_demo_data()
+
+    assert created > 0 and again == 0
+    assert set(AISession.objects.values_list("pk", flat=True)) == {KIOSK_SESSION, DOCS_SESSION}
+    assert AIInteraction.objects.filter(session_id=KIOSK_SESSION).count() == 2
+    assert AISession.objects.get(pk=DOCS_SESSION).interaction_count == 2
+    assert UsageLog.objects.filter(price_unknown=True).count() == 1
+    assert UsageLog.objects.filter(service="embeddings").count() == 1
