@@ -90,10 +90,18 @@ def test_bad_input_is_400_naming_the_field_and_writes_nothing(channel_client, bo
     assert AISession.objects.count() == 0
 
 
-def test_without_credentials_is_403(api_client):
+def test_without_credentials_is_401_with_a_bearer_challenge(api_client):
     response = api_client.post(CREATE, {}, format="json")
 
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert AISession.objects.count() == 0
+
+
+def test_a_wrong_api_key_is_refused(api_client):
+    api_client.credentials(HTTP_X_API_KEY="not-a-key")
+
+    assert api_client.post(CREATE, {}, format="json").status_code == 401
     assert AISession.objects.count() == 0
 
 

@@ -99,7 +99,10 @@ def test_a_signed_in_user_sees_only_their_own_sessions(alice):
 
 
 def test_the_list_needs_credentials(api_client):
-    assert api_client.get(SESSIONS).status_code == 403
+    response = api_client.get(SESSIONS)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_the_list_is_a_constant_number_of_queries(channel_client, django_assert_num_queries):
@@ -170,4 +173,4 @@ def test_history_of_an_unknown_or_malformed_session_is_404(channel_client):
 def test_history_needs_credentials(api_client):
     session = AISessionFactory()
 
-    assert api_client.get(history(session.pk)).status_code == 403
+    assert api_client.get(history(session.pk)).status_code == 401
