@@ -136,6 +136,17 @@ def supabase_security_remove_statements() -> list[str]:
     return statements
 
 
+def _execute_all(connection, statements: list[str]) -> None:
+    # ALTER TABLE refuses to run while deferred foreign-key checks (Django's are
+    # DEFERRABLE INITIALLY DEFERRED) are pending in the transaction; fire them
+    # first and defer again afterwards, as Django's schema editor does.
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for statement in statements:
+            cursor.execute(statement)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def has_supabase_auth(connection) -> bool:
     """True on PostgreSQL when ``auth.users`` exists (a Supabase database)."""
     if connection.vendor != "postgresql":
@@ -153,9 +164,7 @@ def supabase_security_apply(connection) -> bool:
     """
     if not has_supabase_auth(connection):
         return False
-    with connection.cursor() as cursor:
-        for statement in supabase_security_statements():
-            cursor.execute(statement)
+    _execute_all(connection, supabase_security_statements())
     return True
 
 
@@ -163,9 +172,7 @@ def supabase_security_remove(connection) -> bool:
     """Reverse of ``supabase_security_apply``; False when there is nothing to do."""
     if not has_supabase_auth(connection):
         return False
-    with connection.cursor() as cursor:
-        for statement in supabase_security_remove_statements():
-            cursor.execute(statement)
+    _execute_all(connection, supabase_security_remove_statements())
     return True
 
 
