@@ -28,7 +28,9 @@ POSTGRES_FORWARD = [
     CREATE OR REPLACE FUNCTION update_user_sessions_updated_at_column()
     RETURNS TRIGGER AS $$
     BEGIN
-      NEW.updated_at = NOW();
+      -- statement_timestamp(), not the seed's NOW() (the transaction's start), so
+      -- two updates in one transaction differ, as Django's Now() does.
+      NEW.updated_at = statement_timestamp();
       RETURN NEW;
     END;
     $$ LANGUAGE plpgsql
