@@ -31,6 +31,17 @@ from usage.services import (
 )
 
 
+def _as_uuid(value) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationError(
+            {"session_id": ValidationError("Must be a valid UUID.", code="invalid")}
+        ) from None
+
+
 def _check_customer_session(customer_session_id) -> None:
     # Checked up front: Django's foreign keys are DEFERRABLE on Postgres, so a
     # dangling id would only fail at COMMIT, as a 500.
@@ -66,14 +77,15 @@ def ai_session_get_or_create(
             existing session owned by anyone else (or no one) is a conflict.
 
     Returns: ``(session, created)``.
-    Raises: ValidationError (400) for an unknown ``customer_session_id``;
+    Raises: ValidationError (400) for a non-UUID ``session_id`` or an unknown
+    ``customer_session_id``;
     ConflictError (409, code ``session_id_taken``) when ``owner_only`` and the
     id belongs to someone else.
     """
     _check_customer_session(customer_session_id)
     now = timezone.now()
     candidate = AISession(
-        id=session_id or uuid.uuid4(),
+        id=_as_uuid(session_id) if session_id else uuid.uuid4(),
         user_id=user_id,
         channel=channel,
         title=title,
@@ -149,7 +161,7 @@ def ai_interaction_log(
     Returns: InteractionLogged. A ``request_id`` already in ``usage_logs``: the
     first interaction and usage row stand and come back with ``duplicate=True``
     (this call's writes are rolled back; the race is decided by the unique index).
-    Raises: ValidationError (400) naming the field for bad usage;
+    Raises: ValidationError (400) naming the field for a non-UUID session id or bad usage;
     ConflictError (409, ``duplicate_request_id``) when the request_id belongs to a
     usage row that is not an interaction's.
     """
@@ -172,7 +184,7 @@ def ai_interaction_log(
             reported_cost_usd=reported_cost_usd,
             created_at=now,
         )
-    session_pk = session_id if isinstance(session_id, uuid.UUID) else uuid.UUID(str(session_id))
+    session_pk = _as_uuid(session_id)
     bump = {
         "interaction_count": F("interaction_count") + 1,
         "last_interaction_at": now,

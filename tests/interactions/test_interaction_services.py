@@ -86,3 +86,15 @@ def test_demo_data_is_loaded_once():
     assert AISession.objects.get(pk=DOCS_SESSION).interaction_count == 2
     assert UsageLog.objects.filter(price_unknown=True).count() == 1
     assert UsageLog.objects.filter(service="embeddings").count() == 1
+
+
+def test_a_non_uuid_session_id_is_a_validation_error_naming_it():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as logged:
+        ai_interaction_log(session_id="abc-123", prompt="p", response="r")
+    with pytest.raises(ValidationError) as created:
+        ai_session_get_or_create(session_id="abc-123")
+
+    assert set(logged.value.message_dict) == set(created.value.message_dict) == {"session_id"}
+    assert AISession.objects.count() == 0

@@ -140,3 +140,28 @@ def test_filter_by_date(staff_client):
     )
 
     assert shown(response) == [recent]
+
+
+def test_staff_can_retitle_a_session_without_touching_its_history(staff_client):
+    session = AISessionFactory(title="old", user_id="u1", channel="kiosk")
+    AIInteractionFactory.create_batch(3, session=session)
+
+    response = staff_client.post(
+        f"{SESSIONS}{session.pk}/change/",
+        {
+            "user_id": "u1",
+            "channel": "kiosk",
+            "title": "Shoe sizes",
+            "customer_session": "",
+            "openai_conversation_id": "",
+            "interactions-TOTAL_FORMS": "3",
+            "interactions-INITIAL_FORMS": "3",
+            "interactions-MIN_NUM_FORMS": "0",
+            "interactions-MAX_NUM_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.title == "Shoe sizes"
+    assert session.interactions.count() == 3
