@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 # Supabase access tokens are well under 2 KB; anything far larger is not one.
 MAX_TOKEN_LENGTH = 8192
 HMAC_ALGORITHMS = {"HS256", "HS384", "HS512"}
+# PyJWKClientError messages that mean "the endpoint served no key set", not "no such kid".
+_UNUSABLE_KEY_SET_MESSAGES = ("did not return a JSON object", "did not contain any signing keys")
 _JWT_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 
@@ -117,7 +119,8 @@ def verify_supabase_token(token: str) -> dict:
             future, wrong ``aud`` or ``iss``, a required claim missing, ``sub`` not
             a UUID, ``role`` not ``authenticated``, or an anonymous user while
             ``SUPABASE_ALLOW_ANONYMOUS`` is off.
-        AuthUnavailable: the JWKS endpoint could not be reached (503).
+        AuthUnavailable: the JWKS endpoint could not be reached or served no usable
+            key set (503).
     """
     if not settings.SUPABASE_URL and not settings.SUPABASE_JWT_ISSUER:
         raise InvalidToken("Signed-in access is not configured on this server.")
@@ -136,10 +139,15 @@ def verify_supabase_token(token: str) -> dict:
             raise InvalidToken("Signing keys are not configured on this server.")
         try:
             key = jwks_client_for(supabase_jwks_url()).get_signing_key(header.get("kid"))
-        except jwt.PyJWKClientConnectionError as exc:
-            logger.error("Supabase JWKS unreachable: %s", exc)
+        except (jwt.PyJWKClientConnectionError, jwt.PyJWKSetError, ValueError) as exc:
+            # Unreachable, or not a usable key set (no keys, not JSON): we cannot
+            # check any token, which is our outage, not the caller's fault.
+            logger.error("Supabase JWKS unusable: %s: %s", type(exc).__name__, exc)
             raise AuthUnavailable() from exc
         except jwt.PyJWKClientError as exc:
+            if any(marker in str(exc) for marker in _UNUSABLE_KEY_SET_MESSAGES):
+                logger.error("Supabase JWKS unusable: %s", exc)
+                raise AuthUnavailable() from exc
             raise InvalidToken("The access token is signed with an unknown key.") from exc
         algorithms = _asymmetric_algorithms()
     else:

@@ -377,6 +377,20 @@ def test_an_unreachable_jwks_is_503_not_a_sign_out(es256, jwks_server, supabase)
     assert UserProfile.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "raw", [b"<html>Bad gateway</html>", b'{"keys": []}', b"[1, 2]"], ids=["html", "empty", "list"]
+)
+def test_a_jwks_endpoint_serving_no_usable_keys_is_503(es256, jwks_server, raw):
+    jwks_server.raw = raw
+    token = es256_token(es256, uuid.uuid4(), jwks_server.url)
+
+    response = bearer_client(token, raise_request_exception=False).get(ME)
+
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["code"] == "auth_unavailable"
+    assert UserProfile.objects.count() == 0
+
+
 def test_pyjwt_would_verify_our_es256_tokens_against_the_published_jwk(es256, jwks_server):
     """The served JWK is the one the private key matches (guards the fixtures)."""
     token = es256_token(es256, uuid.uuid4(), jwks_server.url)

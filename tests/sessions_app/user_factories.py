@@ -119,6 +119,7 @@ class JWKSServer:
     url: str
     keys: list = field(default_factory=list)
     hits: int = 0
+    raw: bytes | None = None  # served instead of the key set when set
 
 
 class _JWKSHandler(BaseHTTPRequestHandler):
@@ -128,7 +129,11 @@ class _JWKSHandler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         state.hits += 1
-        body = json.dumps({"keys": [k.jwk for k in state.keys]}).encode()
+        body = (
+            state.raw
+            if state.raw is not None
+            else json.dumps({"keys": [k.jwk for k in state.keys]}).encode()
+        )
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
