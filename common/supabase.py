@@ -56,10 +56,12 @@ def supabase_tables_enable_rls(*, using: str = "default") -> list[str]:
     return sorted(changed)
 
 
-def enable_rls_after_migrate(sender, using="default", verbosity=1, **kwargs) -> None:
-    """``post_migrate`` receiver: ``supabase_tables_enable_rls`` and say what changed."""
+def enable_rls_after_migrate(sender, using="default", verbosity=1, stdout=None, **kwargs) -> None:
+    """``post_migrate`` receiver: ``supabase_tables_enable_rls``, then say what changed
+    on migrate's output."""
     changed = supabase_tables_enable_rls(using=using)
-    if changed and verbosity:
-        print(
-            f"Supabase: row-level security enabled on {len(changed)} table(s): {', '.join(changed)}"
+    if changed and verbosity and stdout is not None:
+        stdout.write(
+            f"Supabase: row-level security enabled on {len(changed)} table(s): "
+            + ", ".join(changed)
         )
