@@ -1,7 +1,8 @@
 """On a Supabase database every project table gets row-level security (closed by default).
 
 Django's test database has no ``auth`` schema, so the tests build a stand-in one
-(``auth.users``) inside the test's transaction, which pytest-django rolls back.
+(tests/supabase_stand_in.py) inside the test's transaction, which pytest-django
+rolls back.
 """
 
 from io import StringIO
@@ -12,6 +13,7 @@ from django.db import connection
 
 from common.supabase import supabase_tables_enable_rls
 from tests.sessions_app.factories import CustomerSessionFactory
+from tests.supabase_stand_in import STAND_IN_AUTH
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -37,8 +39,8 @@ def rls_enabled(table: str) -> bool:
 @pytest.fixture
 def supabase_auth():
     with connection.cursor() as cursor:
-        cursor.execute("CREATE SCHEMA auth")
-        cursor.execute("CREATE TABLE auth.users (id uuid PRIMARY KEY)")
+        for statement in STAND_IN_AUTH:
+            cursor.execute(statement)
         cursor.execute("CREATE ROLE rls_probe NOLOGIN")
     yield
     with connection.cursor() as cursor:
@@ -79,3 +81,14 @@ def test_migrate_runs_it(supabase_auth):
 
     assert rls_enabled("sessions") and rls_enabled("auth_user")
     assert "Supabase: row-level security enabled on" in out.getvalue()
+
+
+def test_supabase_secure_applies_every_step_again(supabase_auth):
+    out = StringIO()
+
+    call_command("supabase_secure", stdout=out)
+
+    assert rls_enabled("sessions") and rls_enabled("user_sessions")
+    policies = scalar("SELECT count(*) FROM pg_policies WHERE tablename = 'user_sessions'")
+    assert policies == 4
+    assert "row-level security newly enabled" in out.getvalue()

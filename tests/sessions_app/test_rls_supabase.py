@@ -23,6 +23,7 @@ from django.db import DatabaseError, connection, transaction
 
 from sessions_app.models import UserProfile, UserSession
 from tests.sessions_app.user_factories import UserSessionFactory
+from tests.supabase_stand_in import STAND_IN_AUTH
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -32,29 +33,6 @@ migration = importlib.import_module(
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 BOB = uuid.UUID("b0b00000-0000-4000-8000-000000000002")
-
-STAND_IN_AUTH = [
-    "CREATE SCHEMA auth",
-    "CREATE TABLE auth.users (id uuid PRIMARY KEY, email text)",
-    # As Supabase defines them (supabase/auth migrations): the claim settings that
-    # PostgREST sets for each request.
-    """
-    CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$
-      SELECT coalesce(
-        nullif(current_setting('request.jwt.claim.sub', true), ''),
-        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
-      )::uuid
-    $$
-    """,
-    """
-    CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS $$
-      SELECT coalesce(
-        nullif(current_setting('request.jwt.claim.role', true), ''),
-        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
-      )::text
-    $$
-    """,
-]
 
 
 def execute(sql: str, params=None):
