@@ -56,3 +56,11 @@ def channel_client(api_key) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=api_key)
     return client
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    """A Django test client logged in as a superuser (the admin's user)."""
+    user = django_user_model.objects.create_superuser("staff", "staff@example.com", "pw")
+    client.force_login(user)
+    return client

@@ -20,7 +20,8 @@ example after linking an existing database to Supabase).
 
 from django.db import migrations
 
-AUTH_USERS_EXISTS = "SELECT to_regclass('auth.users') IS NOT NULL"
+from common.supabase import has_supabase_auth
+
 
 POSTGRES_FORWARD = [
     "ALTER TABLE user_sessions ALTER COLUMN id SET DEFAULT gen_random_uuid()",
@@ -147,15 +148,6 @@ def _execute_all(connection, statements: list[str]) -> None:
         for statement in statements:
             cursor.execute(statement)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
-def has_supabase_auth(connection) -> bool:
-    """True on PostgreSQL when ``auth.users`` exists (a Supabase database)."""
-    if connection.vendor != "postgresql":
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute(AUTH_USERS_EXISTS)
-        return bool(cursor.fetchone()[0])
 
 
 def supabase_security_apply(connection) -> bool:

@@ -1,32 +1,15 @@
 """Concurrency: the database decides (seed 002: never a foreign-key error, never a 500)."""
 
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from interactions.models import AIInteraction, AISession
 from interactions.services import ai_session_get_or_create
 from tests.interactions.helpers import GPT4O_CHAT_USAGE
+from tests.threads import run_in_threads
 from usage.models import UsageLog
-
-
-def run_in_threads(count: int, func):
-    """Run ``func(i)`` in ``count`` threads released together; return the results."""
-    barrier = threading.Barrier(count)
-
-    def task(i):
-        try:
-            barrier.wait(timeout=30)
-            return func(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(task, range(count)))
 
 
 def key_client(api_key) -> APIClient:

@@ -15,13 +15,6 @@ SESSIONS = "/admin/interactions/aisession/"
 INTERACTIONS = "/admin/interactions/aiinteraction/"
 
 
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
-    client.force_login(user)
-    return client
-
-
 def fill(count):
     for _ in range(count):
         session = AISessionFactory()

@@ -14,13 +14,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/sessions_app/customersession/"
 
 
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
-    client.force_login(user)
-    return client
-
-
 def test_changelist_shows_sessions_without_full_tokens(staff_client):
     session = CustomerSessionFactory(phone="+919876543210", customer_id="103")
 

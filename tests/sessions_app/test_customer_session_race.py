@@ -1,29 +1,11 @@
 """Concurrency: the database, not the application, decides who wins."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from sessions_app.models import CustomerSession
 from tests.sessions_app.factories import CustomerSessionFactory
-
-
-def run_in_threads(count: int, func):
-    """Run ``func(i)`` in ``count`` threads released together; return the results."""
-    barrier = threading.Barrier(count)
-
-    def task(i):
-        try:
-            barrier.wait(timeout=30)
-            return func(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(task, range(count)))
+from tests.threads import run_in_threads
 
 
 @pytest.mark.django_db(transaction=True)

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from common.supabase import has_supabase_auth
 from sessions_app.models import UserProfile, UserSession
 from tests.sessions_app.user_factories import UserSessionFactory
 from tests.supabase_stand_in import STAND_IN_AUTH
@@ -103,7 +104,7 @@ def two_users_sessions():
 
 
 def test_without_the_auth_schema_the_guarded_step_does_nothing():
-    assert migration.has_supabase_auth(connection) is False
+    assert has_supabase_auth(connection) is False
 
     assert migration.supabase_security_apply(connection) is False
 

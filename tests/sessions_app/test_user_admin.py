@@ -4,7 +4,6 @@ filters, role change, ending sessions."""
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from sessions_app.models import UserProfile, UserSession
@@ -14,13 +13,6 @@ pytestmark = pytest.mark.django_db
 
 PROFILES = "/admin/sessions_app/userprofile/"
 SESSIONS = "/admin/sessions_app/usersession/"
-
-
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
-    client.force_login(user)
-    return client
 
 
 def listed(response) -> str:

@@ -14,8 +14,8 @@ from tests.sessions_app.user_factories import (
     UserProfileFactory,
     bearer_client,
     hs256_token,
-    run_in_threads,
 )
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 

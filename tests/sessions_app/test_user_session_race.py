@@ -11,8 +11,8 @@ from tests.sessions_app.user_factories import (
     UserSessionFactory,
     bearer_client,
     hs256_token,
-    run_in_threads,
 )
+from tests.threads import run_in_threads
 
 supabase = user_factories.supabase
 

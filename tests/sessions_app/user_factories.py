@@ -6,7 +6,6 @@ import json
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,7 +13,6 @@ import factory
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from django.db import connection
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from rest_framework.test import APIClient
 
@@ -191,20 +189,3 @@ def user_client_for(supabase):
         return bearer_client(hs256_token(sub, supabase_url=supabase.SUPABASE_URL, **overrides))
 
     return make
-
-
-def run_in_threads(count: int, func):
-    """Run ``func(i)`` for i in range(count) in ``count`` threads released together
-    (a barrier); return the results in order. Each thread closes its own database
-    connection (needs ``django_db(transaction=True)``)."""
-    barrier = threading.Barrier(count)
-
-    def task(i):
-        try:
-            barrier.wait(timeout=30)
-            return func(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(task, range(count)))

@@ -1,20 +1,12 @@
 """Admin list of usage rows: model, tokens, cost, unknown prices; bounded queries."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from tests.interactions.factories import UsageLogFactory
 
 pytestmark = pytest.mark.django_db
 
 USAGE = "/admin/usage/usagelog/"
-
-
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
-    client.force_login(user)
-    return client
 
 
 def test_usage_list_shows_model_tokens_and_cost(staff_client):
