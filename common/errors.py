@@ -10,6 +10,7 @@ The format is drf-standardized-errors' (its OpenAPI components describe it)::
 the request id in the log line of the error.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
@@ -21,6 +22,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.fields import get_error_detail
 
 from common.exceptions import ConflictError, NotFoundError
+from common.parsers import RequestBodyTooLarge
 
 
 class DatabaseUnavailable(APIException):
@@ -42,7 +44,8 @@ class Conflict(APIException):
 class ExceptionHandler(_ExceptionHandler):
     """drf-standardized-errors' handler, extended with the service layer's errors:
     Django ValidationError → 400 naming the field, NotFoundError → 404,
-    ConflictError → 409, a lost database → 503."""
+    ConflictError → 409, a lost database → 503, and Django's own body-size check
+    (``DATA_UPLOAD_MAX_MEMORY_SIZE``, set to ``REQUEST_BODY_MAX_BYTES``) → 413."""
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DjangoValidationError):
@@ -53,6 +56,8 @@ class ExceptionHandler(_ExceptionHandler):
             return Conflict(exc.message, code=exc.code)
         if isinstance(exc, OperationalError | InterfaceError):
             return DatabaseUnavailable()
+        if isinstance(exc, RequestDataTooBig):
+            return RequestBodyTooLarge()
         return super().convert_known_exceptions(exc)
 
 

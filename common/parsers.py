@@ -1,11 +1,20 @@
 """Request body parsing with a size limit and strict UTF-8/JSON."""
 
 import json
+import math
+import re
 
 from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
+
+# Deeper documents are refused before they reach a serializer or the database
+# driver (both recurse, and CPython's recursion limit turns into a 500).
+JSON_MAX_DEPTH = 64
+# PostgreSQL text and jsonb cannot hold U+0000, and UTF-8 cannot encode a lone
+# surrogate (RFC 8259 section 8.2 calls such strings unpredictable).
+_UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 
 
 class RequestBodyTooLarge(APIException):
@@ -20,12 +29,43 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:32]} is out of range")
+    return value
+
+
+def _check_storable(document) -> None:
+    """Raise ValueError when ``document`` nests deeper than JSON_MAX_DEPTH or holds
+    a string (key or value) with U+0000 or a lone surrogate. Iterative, so the
+    check itself cannot exhaust the stack."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE_CHARACTERS.search(value):
+                raise ValueError("strings may not contain U+0000 or unpaired surrogates")
+            continue
+        if not isinstance(value, (dict, list)):
+            continue
+        if depth > JSON_MAX_DEPTH:
+            raise ValueError(f"nested deeper than {JSON_MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            stack.extend((key, depth) for key in value)
+            stack.extend((item, depth + 1) for item in value.values())
+        else:
+            stack.extend((item, depth + 1) for item in value)
+
+
 class LimitedJSONParser(JSONParser):
     """JSON parser that reads at most ``REQUEST_BODY_MAX_BYTES`` (default 1 MiB).
 
     Raises RequestBodyTooLarge (413) for a larger body, ParseError (400) for a
     body that is not UTF-8 (RFC 8259 section 8.1) or not JSON, including the
-    non-standard NaN/Infinity literals.
+    non-standard NaN/Infinity literals and numbers beyond float range (1e400),
+    for nesting deeper than JSON_MAX_DEPTH and for strings the database cannot
+    store (U+0000, unpaired surrogates such as ``"\\ud800"``).
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -38,6 +78,15 @@ class LimitedJSONParser(JSONParser):
         except UnicodeDecodeError as exc:
             raise ParseError("Request body is not valid UTF-8.") from exc
         try:
-            return json.loads(text, parse_constant=_reject_constant)
+            document = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        except RecursionError as exc:
+            raise ParseError(
+                f"JSON parse error: nested deeper than {JSON_MAX_DEPTH} levels"
+            ) from exc
         except ValueError as exc:
             raise ParseError(f"JSON parse error: {exc}") from exc
+        try:
+            _check_storable(document)
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error: {exc}") from exc
+        return document

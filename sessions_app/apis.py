@@ -211,7 +211,8 @@ class SessionEndApi(APIView):
 # (sessions_app.authentication); request.user is their UserProfile.
 # =============================================================================
 
-SESSION_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+SESSION_ID_REGEX = r"[A-Za-z0-9._:-]{8,128}"
+SESSION_ID_PATTERN = re.compile(rf"^{SESSION_ID_REGEX}$")
 JSON_FIELD_MAX_BYTES = 16 * 1024
 _ERROR_RESPONSES = {
     401: OpenApiResponse(description="no or an invalid Bearer token"),

@@ -32,6 +32,7 @@ import uuid
 
 import jwt
 from django.conf import settings
+from django.db import IntegrityError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -244,7 +245,14 @@ class SupabaseJWTAuthentication(BaseAuthentication):
         from sessions_app.services import user_profile_for_claims  # app registry is ready here
 
         source = request.headers.get(settings.USER_REGISTRATION_SOURCE_HEADER, "")
-        profile = user_profile_for_claims(claims=claims, registration_source=source)
+        try:
+            profile = user_profile_for_claims(claims=claims, registration_source=source)
+        except IntegrityError as exc:
+            message = "The token's user no longer exists."
+            logger.info("Bearer token refused: %s", message)
+            request._bearer_error = "invalid_token"
+            request._bearer_error_description = message
+            raise AuthenticationFailed(message, code="invalid_token") from exc
         return profile, claims
 
     def authenticate_header(self, request) -> str | None:

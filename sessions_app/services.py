@@ -87,8 +87,11 @@ def customer_session_start(
     Race-safe: the partial unique index on ``phone WHERE status = 'active'``
     decides; a losing INSERT (``ON CONFLICT DO NOTHING``) re-reads the winner.
 
-    Raises: django ValidationError for an invalid phone.
+    Raises: django ValidationError for an invalid phone or metadata that is not
+    a JSON object.
     """
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ValidationError({"metadata": "Must be a JSON object."})
     phone = phone_normalize(phone)
     phone_sessions = CustomerSession.objects.filter(phone=phone)
     with transaction.atomic():
@@ -112,7 +115,9 @@ def customer_session_start(
                 return candidate, True
             # Another request created the phone's active session first: loop to
             # continue that one.
-    raise RuntimeError(f"could not start or continue a session for {phone} after 5 attempts")
+    # Not a lost race: on SQLite, INSERT OR IGNORE also drops a row that fails a
+    # CHECK constraint. The phone stays out of the message (it is personal data).
+    raise RuntimeError("could not start or continue a customer session after 5 attempts")
 
 
 def customer_session_restore(
@@ -264,6 +269,10 @@ def user_profile_for_claims(*, claims: dict, registration_source: str = "") -> U
     Returns: the profile with ``token_claims`` set (``is_admin`` reads its
     ``app_metadata``).
 
+    Raises: IntegrityError when the profile cannot be created because ``sub`` is
+    not in ``auth.users`` (Supabase: the user was deleted; their access token
+    stays valid until ``exp``).
+
     Cost: one SELECT per request. A new user adds ``INSERT … ON CONFLICT DO
     NOTHING`` and a re-read, so concurrent first requests end on one row. An
     UPDATE happens only when the email or phone changed or ``last_seen_at`` is
@@ -273,17 +282,20 @@ def user_profile_for_claims(*, claims: dict, registration_source: str = "") -> U
     email, phone = _claim_email(claims), _claim_phone(claims)
     profile = UserProfile.objects.filter(pk=user_id).first()
     if profile is None:
-        UserProfile.objects.bulk_create(
-            [
-                UserProfile(
-                    id=user_id,
-                    email=email,
-                    phone=phone,
-                    registration_source=registration_source_clean(registration_source),
-                )
-            ],
-            ignore_conflicts=True,
-        )
+        # A savepoint: on Supabase the insert fails the auth.users foreign key when
+        # the user was deleted while their token is still valid (IntegrityError).
+        with transaction.atomic():
+            UserProfile.objects.bulk_create(
+                [
+                    UserProfile(
+                        id=user_id,
+                        email=email,
+                        phone=phone,
+                        registration_source=registration_source_clean(registration_source),
+                    )
+                ],
+                ignore_conflicts=True,
+            )
         profile = UserProfile.objects.get(pk=user_id)
     else:
         changes = {}

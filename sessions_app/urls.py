@@ -1,9 +1,25 @@
 """Customer-session compatibility routes, at the exact paths the seeds' frontends call,
 and the signed-in user routes under /api/v1/ (issue 4)."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from sessions_app import apis
+
+
+class UserSessionIdConverter:
+    """A client-made session id (``apis.SESSION_ID_REGEX``); any other path
+    segment, a NUL byte included, is a 404 before it reaches a query."""
+
+    regex = apis.SESSION_ID_REGEX
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(UserSessionIdConverter, "user_session_id")
 
 urlpatterns = [
     path("session/start", apis.SessionStartApi.as_view(), name="session-start"),
@@ -19,12 +35,12 @@ urlpatterns = [
         name="user-sessions-summary",
     ),
     path(
-        "api/v1/user-sessions/<str:session_id>/heartbeat/",
+        "api/v1/user-sessions/<user_session_id:session_id>/heartbeat/",
         apis.UserSessionHeartbeatApi.as_view(),
         name="user-session-heartbeat",
     ),
     path(
-        "api/v1/user-sessions/<str:session_id>/end/",
+        "api/v1/user-sessions/<user_session_id:session_id>/end/",
         apis.UserSessionEndApi.as_view(),
         name="user-session-end",
     ),

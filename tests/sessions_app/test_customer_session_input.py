@@ -82,6 +82,19 @@ def test_start_rejects_a_body_over_the_size_limit(channel_client):
     assert CustomerSession.objects.count() == 0
 
 
+def test_a_body_over_the_default_limit_is_413_on_every_json_route(channel_client, settings):
+    """Django's own DATA_UPLOAD_MAX_MEMORY_SIZE check (RequestDataTooBig) fires
+    first with the default settings; it is the same 413, not a 500."""
+    oversized = b'{"blob": "' + b"x" * settings.REQUEST_BODY_MAX_BYTES + b'"}'
+
+    for route in ("/session/start", "/session/create", "/api/v1/interactions/"):
+        response = channel_client.generic("POST", route, oversized, "application/json")
+
+        assert response.status_code == 413, route
+        assert response.json()["errors"][0]["code"] == "request_too_large"
+    assert CustomerSession.objects.count() == 0
+
+
 def test_start_needs_a_valid_api_key(api_client):
     missing = api_client.post("/session/start", VALID, format="json")
     wrong = api_client.post("/session/start", VALID, format="json", HTTP_X_API_KEY="abc.def")

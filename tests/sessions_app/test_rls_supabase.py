@@ -23,7 +23,8 @@ from django.db import DatabaseError, connection, transaction
 
 from common.supabase import has_supabase_auth
 from sessions_app.models import UserProfile, UserSession
-from tests.sessions_app.user_factories import UserSessionFactory
+from tests.sessions_app import user_factories
+from tests.sessions_app.user_factories import UserSessionFactory, bearer_client, hs256_token
 from tests.supabase_stand_in import STAND_IN_AUTH
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -31,6 +32,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 migration = importlib.import_module(
     "sessions_app.migrations.0003_user_sessions_postgres_and_supabase"
 )
+
+supabase = user_factories.supabase
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 BOB = uuid.UUID("b0b00000-0000-4000-8000-000000000002")
@@ -213,6 +216,19 @@ def test_a_profile_needs_an_auth_user(supabase_auth):
 
     with pytest.raises(DatabaseError, match="user_profiles_id_auth_users_fk"), transaction.atomic():
         UserProfile.objects.create(id=uuid.uuid4(), email="ghost@example.com")
+
+
+def test_a_valid_token_of_a_deleted_user_is_401_not_500(supabase_auth, supabase):
+    """Supabase keeps an access token valid until ``exp`` after the user is deleted."""
+    migration.supabase_security_apply(connection)
+    ghost = uuid.uuid4()  # not in auth.users
+    token = hs256_token(ghost, supabase_url=supabase.SUPABASE_URL)
+
+    response = bearer_client(token).get("/api/v1/me/")
+
+    assert response.status_code == 401
+    assert "no longer exists" in response.headers["WWW-Authenticate"]
+    assert not UserProfile.objects.filter(pk=ghost).exists()
 
 
 def test_the_supabase_step_can_be_reversed_and_applied_again(supabase_auth):

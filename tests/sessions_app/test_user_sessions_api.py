@@ -309,6 +309,18 @@ def test_a_heartbeat_on_an_unknown_session_is_404(alice_client):
     assert alice_client.post(heartbeat("no-such-session")).status_code == 404
 
 
+@pytest.mark.parametrize("session_id", ["abc%00defgh", "short", "x" * 129, "has%20space1"])
+def test_a_session_id_that_cannot_exist_is_a_json_404_on_heartbeat_and_end(
+    alice_client, session_id
+):
+    """The path is checked before any query: a NUL byte was a DataError 500 on PostgreSQL."""
+    for url in (heartbeat(session_id), f"/api/v1/user-sessions/{session_id}/end/"):
+        response = alice_client.post(url, {"end_reason": "logout"})
+
+        assert response.status_code == 404
+        assert response.json()["type"] == "client_error"
+
+
 @pytest.mark.parametrize("delta", [-1, 10_001, "many", 1.5])
 def test_a_bad_heartbeat_delta_is_400(alice, alice_client, delta):
     session = UserSessionFactory(user=alice, activity_count=1)
