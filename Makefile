@@ -20,7 +20,7 @@ install: $(if $(findstring .tools/,$(UV)),.tools/bin/uv)
 
 run: install
 	$(UV) run python manage.py migrate --noinput
-	$(UV) run python manage.py bootstrap_local
+	$(UV) run python manage.py bootstrap_local --site http://$(HOST):$(PORT)
 	$(UV) run python manage.py runserver $(HOST):$(PORT)
 
 test: install

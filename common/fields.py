@@ -22,3 +22,20 @@ class PhoneNumberField(serializers.CharField):
             return phone_normalize(text)
         except ValidationError:
             self.fail("invalid_phone")
+
+
+class TextIdField(serializers.CharField):
+    """An id kept as text (seed 001: ``customer_id`` was wrongly cast to int).
+
+    Accepts a JSON string, or a JSON integer written as its decimal digits
+    (``103`` → ``"103"``). Floats (``103.0``, ``1e20``) and booleans are refused:
+    their text form is not the id the caller meant."""
+
+    default_error_messages = {
+        "not_text": 'Send the id as a JSON string (or an integer), e.g. "103".',
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("not_text")
+        return super().to_internal_value(str(data))

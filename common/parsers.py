@@ -36,7 +36,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _check_storable(document) -> None:
+def json_check_storable(document) -> None:
     """Raise ValueError when ``document`` nests deeper than JSON_MAX_DEPTH or holds
     a string (key or value) with U+0000 or a lone surrogate. Iterative, so the
     check itself cannot exhaust the stack."""
@@ -86,7 +86,7 @@ class LimitedJSONParser(JSONParser):
         except ValueError as exc:
             raise ParseError(f"JSON parse error: {exc}") from exc
         try:
-            _check_storable(document)
+            json_check_storable(document)
         except ValueError as exc:
             raise ParseError(f"JSON parse error: {exc}") from exc
         return document

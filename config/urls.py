@@ -3,7 +3,7 @@ everything else lives under /api/v1/."""
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common.apis import HealthzApi, ReadyzApi
 
@@ -17,7 +17,6 @@ urlpatterns = [
     path("readyz", ReadyzApi.as_view(), name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("sessions_app.urls")),
     path("", include("interactions.urls")),
     path("", include("documents.urls")),

@@ -4,18 +4,43 @@
 import contextlib
 import uuid
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.core.exceptions import ValidationError
 
+from common.parsers import json_check_storable
 from common.phones import phone_normalize
 from sessions_app import services
 from sessions_app.models import CustomerSession, UserProfile, UserSession
 
 
+class CustomerSessionForm(forms.ModelForm):
+    """The admin's edit form: ``metadata`` stays a JSON object the database can
+    store (the API's rule, ``POST /session/update``)."""
+
+    class Meta:
+        model = CustomerSession
+        fields = ["metadata"]
+
+    def clean_metadata(self):
+        value = self.cleaned_data["metadata"]
+        if not isinstance(value, dict):
+            raise ValidationError("Metadata must be a JSON object, e.g. {}.")
+        try:
+            json_check_storable(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        return value
+
+
 @admin.register(CustomerSession)
 class CustomerSessionAdmin(admin.ModelAdmin):
     """List, filter and end customer sessions. The token field is excluded from
-    every page; ``token_hint`` shows its first characters only."""
+    every page and from URL lookups; ``token_hint`` shows its first characters
+    only."""
+
+    form = CustomerSessionForm
 
     list_display = [
         "phone",
@@ -55,6 +80,13 @@ class CustomerSessionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # sessions are started by channels through the API
+
+    def lookup_allowed(self, lookup, value, request=None):
+        """Refuse URL filters on the token: ``?session_token__startswith=ab`` would
+        let staff recover a token a character at a time."""
+        if lookup.split("__", 1)[0] == "session_token":
+            raise DisallowedModelAdminLookup(f"Filtering by {lookup} is not allowed.")
+        return super().lookup_allowed(lookup, value, request)
 
     def get_search_results(self, request, queryset, search_term):
         """Also find a phone typed in any notation (``+91 98765-43210``)."""

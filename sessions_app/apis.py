@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from rest_framework_api_key.permissions import HasAPIKey
 
 from common.client_ip import client_ip
-from common.fields import PhoneNumberField
+from common.fields import PhoneNumberField, TextIdField
 from common.permissions import IsAdminRole, IsSignedInUser, has_api_key, signed_in_user_id
 from sessions_app import selectors, services
 from sessions_app.models import CustomerSession, UserProfile, UserSession
@@ -64,7 +64,7 @@ class SessionStartInputSerializer(serializers.Serializer):
 
     phone = PhoneNumberField(max_length=64)
     channel = serializers.ChoiceField(choices=CustomerSession.Channel.choices)
-    customer_id = serializers.CharField(max_length=255)
+    customer_id = TextIdField(max_length=255)
     metadata = serializers.DictField(required=False)
 
 

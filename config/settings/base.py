@@ -8,6 +8,7 @@ the project root is read when present (the real environment wins).
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers
 
 from config.settings.database import database_from_url
 
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_api_key",
     "django_filters",
@@ -48,6 +50,8 @@ MIDDLEWARE = [
     "common.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before CommonMiddleware: answers browsers' preflight OPTIONS requests itself.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -82,7 +86,9 @@ TEMPLATES = [
 # URL's query string end up in OPTIONS.
 DATABASES = {
     "default": database_from_url(
-        env("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), env
+        # An empty DATABASE_URL= (as a copied .env may have) means the default too.
+        env("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        env,
     )
 }
 
@@ -109,6 +115,7 @@ STORAGES = {
 # --- Requests ---------------------------------------------------------------
 # Largest request body accepted, in bytes (default 1 MiB); larger → 413.
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 # Number of reverse proxies in front of the app whose X-Forwarded-For entries
 # are trusted (0: use REMOTE_ADDR only).
@@ -130,6 +137,24 @@ REST_FRAMEWORK = {
 }
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+    # The library's list plus 413 (body too large) and 503 (database down).
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "406",
+        "413",
+        "415",
+        "429",
+        "500",
+        "503",
+    ],
+    "ERROR_SCHEMAS": {
+        "413": "common.openapi.ErrorResponse413Serializer",
+        "503": "common.openapi.ErrorResponse503Serializer",
+    },
 }
 API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
 
@@ -150,7 +175,6 @@ SPECTACULAR_SETTINGS = {
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
         for name in ("ValidationErrorEnum", "ClientErrorEnum", "ServerErrorEnum")
@@ -187,6 +211,23 @@ USER_REGISTRATION_SOURCE_HEADER = env(
 )
 # user_profiles.last_seen_at is written at most once per this many seconds per user.
 USER_LAST_SEEN_RESOLUTION_SECONDS = env.int("USER_LAST_SEEN_RESOLUTION_SECONDS", default=60)
+
+# --- Browser frontends on other origins (django-cors-headers) ---------------
+# e.g. "https://shop.example.com,http://localhost:5173"; empty: no cross-origin
+# browser access. Credentials travel in headers, never in cookies, so
+# CORS_ALLOW_CREDENTIALS stays off.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(session/|api/).*$"  # not the admin
+CORS_ALLOW_HEADERS = (
+    *default_headers,
+    "x-api-key",
+    "x-session-token",
+    "x-phone",
+    "x-request-id",
+    USER_REGISTRATION_SOURCE_HEADER.lower(),
+)
+CORS_EXPOSE_HEADERS = ["X-Request-ID"]
+CORS_PREFLIGHT_MAX_AGE = 86400  # seconds
 
 # --- OpenAI (issues 3 and later) --------------------------------------------
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")

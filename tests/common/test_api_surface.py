@@ -44,6 +44,18 @@ def test_openapi_schema_describes_the_routes(api_client):
     assert "ApiKeyAuth" in schema["components"]["securitySchemes"]
 
 
+def test_openapi_schema_documents_the_json_error_responses(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    start = schema["paths"]["/session/start"]["post"]["responses"]
+    assert {"400", "403", "413", "415", "503"} <= set(start)
+    assert start["413"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "ErrorResponse413"
+    )
+    assert "503" in schema["paths"]["/readyz"]["get"]["responses"]
+    assert "413" not in schema["paths"]["/readyz"]["get"]["responses"]  # no body on a GET
+
+
 def test_interactive_docs_are_served_without_a_cdn(api_client):
     response = api_client.get("/api/docs/")
 
@@ -52,3 +64,4 @@ def test_interactive_docs_are_served_without_a_cdn(api_client):
     assert "swagger-ui" in html
     assert "cdn.jsdelivr.net" not in html and "unpkg.com" not in html
     assert "/static/drf_spectacular_sidecar/" in html
+    assert "fonts.googleapis.com" not in html

@@ -35,6 +35,50 @@ def test_change_page_never_shows_the_token(staff_client):
     assert session.session_token not in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "lookup", ["session_token__startswith", "session_token", "session_token__gt"]
+)
+def test_the_token_cannot_be_probed_through_url_filters(staff_client, lookup):
+    session = CustomerSessionFactory()
+
+    response = staff_client.get(CHANGELIST, {lookup: session.session_token[:12]})
+
+    assert response.status_code == 400
+    assert session.session_token[:12] not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("metadata", "why"),
+    [
+        ("null", "object"),
+        ("[1, 2]", "object"),
+        ('"text"', "object"),
+        ('{"a": "\\u0000"}', "U+0000"),
+    ],
+)
+def test_metadata_edited_by_hand_must_stay_a_storable_object(staff_client, metadata, why):
+    session = CustomerSessionFactory(metadata={"cart": ["sku-1"]})
+
+    response = staff_client.post(f"{CHANGELIST}{session.pk}/change/", {"metadata": metadata})
+
+    assert response.status_code == 200  # the form again, with the error
+    assert why in response.content.decode()
+    session.refresh_from_db()
+    assert session.metadata == {"cart": ["sku-1"]}
+
+
+def test_metadata_can_be_edited_by_hand(staff_client):
+    session = CustomerSessionFactory(metadata={"cart": ["sku-1"]})
+
+    response = staff_client.post(
+        f"{CHANGELIST}{session.pk}/change/", {"metadata": '{"cart": [], "note": "called"}'}
+    )
+
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.metadata == {"cart": [], "note": "called"}
+
+
 def test_changelist_query_count_does_not_grow_with_rows(
     staff_client, django_assert_max_num_queries
 ):

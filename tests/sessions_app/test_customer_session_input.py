@@ -28,6 +28,8 @@ def error_attrs(response) -> set:
         ({**VALID, "customer_id": ""}, "customer_id"),
         ({**VALID, "customer_id": {"id": 1}}, "customer_id"),
         ({**VALID, "customer_id": True}, "customer_id"),
+        ({**VALID, "customer_id": 103.0}, "customer_id"),
+        ({**VALID, "customer_id": 1e20}, "customer_id"),
         ({**VALID, "metadata": ["not", "an", "object"]}, "metadata"),
         ({**VALID, "metadata": "text"}, "metadata"),
     ],

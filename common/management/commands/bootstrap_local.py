@@ -30,11 +30,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
+        parser.add_argument(
+            "--site",
+            default="http://127.0.0.1:8000",
+            help="where runserver will listen, for the admin link printed (make run passes it)",
+        )
 
-    def handle(self, *args, force: bool, **options):
+    def handle(self, *args, force: bool, site: str, **options):
         if not settings.DEBUG and not force:
             raise CommandError("bootstrap_local is for local runs (DEBUG on); use --force.")
-        self._admin_user()
+        self._admin_user(site.rstrip("/"))
         self._demo_api_key()
         for module_name in DEMO_LOADERS:
             try:
@@ -46,7 +51,7 @@ class Command(BaseCommand):
             created = module.load_demo_data()
             self.stdout.write(f"Demo data from {module_name}: {created} row(s) created.")
 
-    def _admin_user(self) -> None:
+    def _admin_user(self, site: str) -> None:
         """Create ``admin`` with a random password kept in .local/ (git-ignored)."""
         password_file = Path(settings.BASE_DIR) / ".local" / "admin-password"
         user_model = get_user_model()
@@ -57,7 +62,7 @@ class Command(BaseCommand):
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
         shown = password_file.read_text().strip() if password_file.exists() else "(set earlier)"
-        self.stdout.write(f"Admin: http://127.0.0.1:8000/admin/  user: admin  password: {shown}")
+        self.stdout.write(f"Admin: {site}/admin/  user: admin  password: {shown}")
 
     def _demo_api_key(self) -> None:
         """Create the demo channel key once; only its hash is kept, so it prints once."""
