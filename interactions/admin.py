@@ -95,7 +95,12 @@ class AIInteractionInline(admin.TabularInline):
 
 @admin.register(AISession)
 class AISessionAdmin(admin.ModelAdmin):
-    """AI sessions with interaction counts and cost (USD, known prices only)."""
+    """AI sessions with interaction counts and cost (USD, known prices only).
+
+    Deleting a session deletes its interactions with it (no counter is left behind);
+    its usage rows stay, with ``ai_session``/``interaction`` set to NULL by Django,
+    so the billing record and the user's totals are kept.
+    """
 
     list_display = [
         "id",
@@ -133,6 +138,13 @@ class AISessionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return selectors.ai_session_list()
 
+    def get_deleted_objects(self, objs, request):
+        # Interactions are not deletable one by one (AIInteractionAdmin), but they go
+        # with their whole session: do not let that block deleting the session.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(AIInteraction._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
     @admin.display(description="tokens", ordering="total_tokens")
     def total_tokens(self, obj: AISession) -> int:
         return obj.total_tokens
@@ -145,7 +157,9 @@ class AISessionAdmin(admin.ModelAdmin):
 @admin.register(AIInteraction)
 class AIInteractionAdmin(admin.ModelAdmin):
     """Every interaction: search by prompt/response text, session or user; filter by
-    model and date. Read-only: history is written by the API only."""
+    model and date. Read-only and not deletable: history is written by the API only,
+    and deleting one interaction would leave its session's ``interaction_count`` and
+    ``last_interaction_at`` out of step (deleting the whole session is allowed)."""
 
     list_display = [
         "created_at",
@@ -168,6 +182,9 @@ class AIInteractionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
     @admin.display(description="user", ordering="session__user_id")

@@ -57,6 +57,12 @@ class AISessionCreateInputSerializer(serializers.Serializer):
     channel = serializers.SlugField(max_length=32, required=False, allow_null=True)
     title = serializers.CharField(max_length=200, required=False, allow_null=True)
     customer_session_id = StrictUUIDField(required=False, allow_null=True)
+    openai_conversation_id = serializers.CharField(
+        max_length=128,
+        required=False,
+        allow_null=True,
+        help_text="OpenAI conversation id (conv_…); stored on a new session only.",
+    )
 
 
 class AISessionCreatedSerializer(serializers.ModelSerializer):
@@ -66,7 +72,14 @@ class AISessionCreatedSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AISession
-        fields = ["session_id", "user_id", "channel", "title", "created_at"]
+        fields = [
+            "session_id",
+            "user_id",
+            "channel",
+            "title",
+            "openai_conversation_id",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -175,30 +188,60 @@ class InteractionCreateInputSerializer(serializers.Serializer):
     ``completion_tokens_details.reasoning_tokens``; Responses: ``input_tokens``,
     ``output_tokens``, ``input_tokens_details.cached_tokens``,
     ``output_tokens_details.reasoning_tokens``). ``request_id`` (default:
-    ``openai_response_id``) makes a retry safe.
+    ``openai_response_id``) makes a retry safe; it needs ``usage``. ``prompt`` and
+    ``response`` are required and may be "" (an OpenAI answer with only tool calls,
+    or stopped by the content filter, has empty content).
     """
 
     session_id = StrictUUIDField()
-    prompt = serializers.CharField(trim_whitespace=False)
-    response = serializers.CharField(trim_whitespace=False)
+    prompt = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    response = serializers.CharField(trim_whitespace=False, allow_blank=True)
     model_used = serializers.CharField(max_length=50, required=False, allow_null=True)
     usage = serializers.JSONField(required=False, allow_null=True)
     tokens_used = StrictIntegerField(
         min_value=0, max_value=MAX_INT, required=False, allow_null=True
     )
     latency_ms = StrictIntegerField(min_value=0, max_value=MAX_INT, required=False, allow_null=True)
-    openai_response_id = serializers.CharField(max_length=128, required=False, allow_null=True)
+    openai_response_id = serializers.CharField(
+        max_length=128,
+        required=False,
+        allow_null=True,
+        help_text="Stored on the interaction; with usage it is the default request_id.",
+    )
     finish_reason = serializers.CharField(max_length=32, required=False, allow_null=True)
     response_model = serializers.CharField(max_length=100, required=False, allow_null=True)
     service = serializers.ChoiceField(
         choices=UsageLog.Service.choices, required=False, allow_null=True
     )
-    request_id = serializers.CharField(max_length=128, required=False, allow_null=True)
+    request_id = serializers.CharField(
+        max_length=128,
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Idempotency key of the OpenAI call, unique in usage_logs (default: "
+            "openai_response_id). Requires usage: duplicates are detected on the usage "
+            "row, so a request_id without usage is 400."
+        ),
+    )
     reported_cost_usd = serializers.DecimalField(
         max_digits=20, decimal_places=12, min_value=0, required=False, allow_null=True
     )
-    user_id = serializers.CharField(max_length=100, required=False, allow_null=True)
+    user_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Owner of a session that has none yet; never replaces an owner. The usage "
+            "row is attributed to the session's owner."
+        ),
+    )
     channel = serializers.SlugField(max_length=32, required=False, allow_null=True)
+    openai_conversation_id = serializers.CharField(
+        max_length=128,
+        required=False,
+        allow_null=True,
+        help_text="Stored on the session when it has none; never overwritten.",
+    )
     metadata = serializers.DictField(required=False)
 
 
@@ -229,7 +272,8 @@ class AIInteractionCursorPagination(CursorPagination):
 class AISessionCreateApi(APIView):
     """``POST /session/create`` — an API key, or a signed-in user.
 
-    Body ``{session_id?, user_id?, channel?, title?, customer_session_id?}``.
+    Body ``{session_id?, user_id?, channel?, title?, customer_session_id?,
+    openai_conversation_id?}``.
     201 ``{session_id, …}`` for a new session (a given id is kept, none → a new
     UUID); 200 with the same shape when it existed (idempotent, seed 002; an
     existing row is returned unchanged). A signed-in user's session is always
@@ -273,8 +317,10 @@ class InteractionCreateApi(APIView):
     ``openai_response_id``) already recorded: 200 with the FIRST interaction and
     usage row and ``duplicate: true``; nothing is written. 409
     ``duplicate_request_id`` when that request_id belongs to a usage row without an
-    interaction. 400 names the field (non-UUID session id, missing prompt or
-    response, bad token counts, unknown usage shape), and nothing is written.
+    interaction. 400 names the field (non-UUID session id, missing or null prompt
+    or response — "" is accepted —, bad token counts, unknown usage shape, a
+    total below input + output, a ``request_id`` without ``usage``), and nothing
+    is written. The usage row's ``user_id`` is the session's owner.
     """
 
     permission_classes = [HasAPIKey]

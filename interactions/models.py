@@ -4,12 +4,15 @@ String columns are NULL when unknown (the seed's `user_id VARCHAR(100) NULL`, `m
 VARCHAR(50)`), hence `null=True` on CharFields (ruff DJ001 silenced on purpose).
 
 Table and column names are the seed's (``ai_sessions``, ``ai_interactions``); the
-AI backend and SQL readers already depend on them. Extra columns are nullable.
+AI backend and SQL readers already depend on them. Extra columns are nullable, or
+NOT NULL with a database default (``db_default``), so an ``INSERT`` that names only
+the seed's columns still works; Django itself writes the Python ``default``.
 """
 
 import uuid
 
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 
 
@@ -25,8 +28,10 @@ class AISession(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    # db_default: seed 002's own inserts may omit the timestamps (its columns have no
+    # default there); Django writes timezone.now() itself.
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    updated_at = models.DateTimeField(default=timezone.now, db_default=Now())
     # Extras (nullable): what the admin and the lists need.
     title = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     channel = models.CharField(  # noqa: DJ001
@@ -45,7 +50,9 @@ class AISession(models.Model):
     )
     openai_conversation_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     last_interaction_at = models.DateTimeField(null=True, blank=True)
-    interaction_count = models.PositiveIntegerField(default=0)
+    # NOT NULL with a database default too, so an INSERT naming only the seed's
+    # columns (seed 002's db_service) works.
+    interaction_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         db_table = "ai_sessions"
@@ -83,7 +90,7 @@ class AIInteraction(models.Model):
     response = models.TextField()
     model_used = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
     tokens_used = models.IntegerField(null=True, blank=True, help_text="total tokens")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
     # Extras (nullable).
     openai_response_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -92,7 +99,8 @@ class AIInteraction(models.Model):
     cached_input_tokens = models.PositiveIntegerField(null=True, blank=True)
     output_tokens = models.PositiveIntegerField(null=True, blank=True)
     reasoning_output_tokens = models.PositiveIntegerField(null=True, blank=True)
-    metadata = models.JSONField(default=dict, blank=True)
+    # NOT NULL with a database default ({}): seed 002's inserts do not name it.
+    metadata = models.JSONField(default=dict, db_default={}, blank=True)
 
     class Meta:
         db_table = "ai_interactions"

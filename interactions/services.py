@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from common.db import update_returning
@@ -58,6 +58,7 @@ def ai_session_get_or_create(
     channel: str | None = None,
     title: str | None = None,
     customer_session_id: uuid.UUID | str | None = None,
+    openai_conversation_id: str | None = None,
     owner_only: bool = False,
 ) -> tuple[AISession, bool]:
     """Create the AI session ``session_id`` (a new UUID when None), or return it.
@@ -72,7 +73,8 @@ def ai_session_get_or_create(
     Args:
         session_id: the frontend's UUID, or None for a new one.
         user_id: the owner (≤ 100 chars, e.g. a Supabase user id), stored on a new row.
-        channel, title, customer_session_id: stored on a new row only.
+        channel, title, customer_session_id, openai_conversation_id: stored on a
+            new row only (an existing row comes back unchanged).
         owner_only: when True (a signed-in user creating their own session), an
             existing session owned by anyone else (or no one) is a conflict.
 
@@ -90,6 +92,7 @@ def ai_session_get_or_create(
         channel=channel,
         title=title,
         customer_session_id=customer_session_id,
+        openai_conversation_id=openai_conversation_id,
         created_at=now,
         updated_at=now,
     )
@@ -128,6 +131,7 @@ def ai_interaction_log(
     tokens_used: int | None = None,
     user_id: str | None = None,
     channel: str | None = None,
+    openai_conversation_id: str | None = None,
     latency_ms: int | None = None,
     openai_response_id: str | None = None,
     finish_reason: str | None = None,
@@ -140,36 +144,62 @@ def ai_interaction_log(
     """Log one exchange: ensure the session, write the interaction and its usage row.
 
     All in ONE transaction: ``INSERT ai_sessions … ON CONFLICT DO NOTHING``; an
-    ``UPDATE … RETURNING`` that bumps ``interaction_count`` (F() + 1), sets
-    ``last_interaction_at``/``updated_at`` to now and fills a missing
-    ``user_id``/``channel``; ``INSERT ai_interactions``; ``INSERT usage_logs … ON
-    CONFLICT DO NOTHING`` priced by genai-prices. Ten concurrent calls for one new
-    session id give one session row, ten interactions and ten usage rows.
+    ``UPDATE … RETURNING`` that bumps ``interaction_count`` (F() + 1), moves
+    ``last_interaction_at``/``updated_at`` forward to now (``GREATEST``: a call that
+    waited for the row lock never sets them back to an earlier instant) and fills a
+    missing ``user_id``/``channel``/``openai_conversation_id``; ``INSERT
+    ai_interactions``; ``INSERT usage_logs … ON CONFLICT DO NOTHING`` priced by
+    genai-prices. Ten concurrent calls for one new session id give one session
+    row, ten interactions and ten usage rows.
 
     Args:
         session_id: the AI session (created when unknown, owned by ``user_id``).
-        prompt, response: the texts, stored as given.
+        prompt, response: the texts, stored exactly as given; "" is a valid text
+            (OpenAI answers with empty content for tool calls or a content filter).
         model_used: the requested model (≤ 50 chars, seed 002's column).
         usage: OpenAI's ``usage`` object (Chat Completions or Responses shape) or a
             TokenUsage; None writes no usage row.
         tokens_used: total tokens when no ``usage`` is given (else usage's total).
+        user_id: the session's owner when it has none yet; it never replaces an
+            owner. The usage row is attributed to the session's owner after this
+            call (the existing owner wins over a different ``user_id``; that
+            ``user_id`` is then kept as ``requested_user_id`` in the usage row's
+            metadata).
+        channel, openai_conversation_id: stored on the session when it has none
+            (never overwritten).
         response_model: the model the API answered with (priced in preference).
         service: usage service, default ``responses``/``chat`` from the usage shape.
-        request_id: idempotency key of the call; defaults to ``openai_response_id``.
+        request_id: idempotency key of the call, recorded on the usage row;
+            defaults to ``openai_response_id``. Needs ``usage``: without a usage row
+            there is nothing to deduplicate on.
         latency_ms: milliseconds; reported_cost_usd: USD, kept apart from the cost.
 
     Returns: InteractionLogged. A ``request_id`` already in ``usage_logs``: the
     first interaction and usage row stand and come back with ``duplicate=True``
     (this call's writes are rolled back; the race is decided by the unique index).
-    Raises: ValidationError (400) naming the field for a non-UUID session id or bad usage;
-    ConflictError (409, ``duplicate_request_id``) when the request_id belongs to a
-    usage row that is not an interaction's.
+    Without ``usage`` there is no usage row, so an ``openai_response_id`` alone is
+    stored on the interaction but does not deduplicate.
+    Raises: ValidationError (400) naming the field for a non-UUID session id, bad
+    usage, or a ``request_id`` without ``usage``; ConflictError (409,
+    ``duplicate_request_id``) when the request_id belongs to a usage row that is
+    not an interaction's.
     """
     tokens = None
     if usage is not None and not isinstance(usage, TokenUsage):
         tokens = usage_normalize(usage)
     elif usage is not None:
         tokens = usage
+    if request_id and tokens is None:
+        raise ValidationError(
+            {
+                "request_id": ValidationError(
+                    "request_id needs usage: duplicates are detected on the usage row, "
+                    "which is only written when usage is sent.",
+                    code="requires_usage",
+                )
+            }
+        )
+    session_pk = _as_uuid(session_id)
     now = timezone.now()
     log = None
     if tokens is not None:
@@ -184,16 +214,21 @@ def ai_interaction_log(
             reported_cost_usd=reported_cost_usd,
             created_at=now,
         )
-    session_pk = _as_uuid(session_id)
     bump = {
         "interaction_count": F("interaction_count") + 1,
-        "last_interaction_at": now,
-        "updated_at": now,
+        # `now` was taken before the row lock: a newer value written meanwhile by
+        # another request stands. Coalesce: SQLite's MAX() is NULL if any argument is.
+        "last_interaction_at": Greatest(Coalesce(F("last_interaction_at"), Value(now)), Value(now)),
+        "updated_at": Greatest(F("updated_at"), Value(now)),
     }
     if user_id:
         bump["user_id"] = Coalesce(F("user_id"), Value(user_id))
     if channel:
         bump["channel"] = Coalesce(F("channel"), Value(channel))
+    if openai_conversation_id:
+        bump["openai_conversation_id"] = Coalesce(
+            F("openai_conversation_id"), Value(openai_conversation_id)
+        )
     try:
         with transaction.atomic():
             AISession.objects.bulk_create(
@@ -202,6 +237,7 @@ def ai_interaction_log(
                         id=session_pk,
                         user_id=user_id,
                         channel=channel,
+                        openai_conversation_id=openai_conversation_id,
                         created_at=now,
                         updated_at=now,
                     )
@@ -229,7 +265,10 @@ def ai_interaction_log(
             if log is not None:
                 log.ai_session_id = session_pk
                 log.interaction_id = interaction.pk
-                log.user_id = user_id or session.user_id
+                # The session's owner (just filled from user_id when it had none).
+                log.user_id = session.user_id
+                if user_id and user_id != session.user_id:
+                    log.metadata["requested_user_id"] = user_id
                 if not usage_log_insert(log=log):
                     raise _DuplicateRequest
     except _DuplicateRequest:

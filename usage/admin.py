@@ -1,7 +1,9 @@
 """Admin for usage rows: model, tokens, cost; unknown prices stand out.
 
-Read-only (rows are written by the services), built for a large table: no full
-count, no per-row queries, every filter backed by an index.
+Read-only and not deletable (rows are written by the services; they are the
+billing record, and a deleted row would let a retried ``request_id`` be counted
+again), built for a large table: no full count, no per-row queries, every filter
+backed by an index.
 """
 
 from datetime import timedelta
@@ -83,12 +85,17 @@ class UsageLogAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
     show_full_result_count = False
+    # No join: the list shows the session's id (the FK column), nothing of it.
+    list_select_related: list[str] = []
     list_per_page = 100
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
     @admin.display(description="cost (USD)", ordering="cost_usd")

@@ -9,12 +9,17 @@ Token names follow the OpenTelemetry GenAI semantic conventions and genai-prices
 input + output). ``cost_usd`` is computed here from genai-prices' price data and
 is NULL with ``price_unknown`` set when the model has no known price; the cost a
 caller reported is kept apart in ``reported_cost_usd``.
+
+Every NOT NULL column except ``service`` has a database default (``db_default``)
+as well as Django's, so a plain SQL ``INSERT`` needs only ``id``, ``service`` and
+either ``cost_usd`` or ``price_unknown = true``.
 """
 
 import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 
@@ -59,14 +64,18 @@ class UsageLog(models.Model):
     operation = models.CharField(  # noqa: DJ001
         max_length=64, null=True, blank=True, help_text="e.g. chat.completions.create"
     )
-    provider = models.CharField(max_length=32, default="openai")
+    provider = models.CharField(max_length=32, default="openai", db_default="openai")
     request_model = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     response_model = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
-    input_tokens = models.PositiveIntegerField(default=0, help_text="including cached")
-    cached_input_tokens = models.PositiveIntegerField(default=0)
-    output_tokens = models.PositiveIntegerField(default=0, help_text="including reasoning")
-    reasoning_output_tokens = models.PositiveIntegerField(default=0)
-    total_tokens = models.PositiveIntegerField(default=0)
+    input_tokens = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="including cached"
+    )
+    cached_input_tokens = models.PositiveIntegerField(default=0, db_default=0)
+    output_tokens = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="including reasoning"
+    )
+    reasoning_output_tokens = models.PositiveIntegerField(default=0, db_default=0)
+    total_tokens = models.PositiveIntegerField(default=0, db_default=0)
     cost_usd = models.DecimalField(
         max_digits=20, decimal_places=12, null=True, blank=True, help_text="computed, USD"
     )
@@ -76,10 +85,12 @@ class UsageLog(models.Model):
     price_source = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     price_version = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     price_unknown = models.BooleanField(
-        default=False, help_text="no price known for this model: cost_usd is NULL"
+        default=False, db_default=False, help_text="no price known for this model: cost_usd is NULL"
     )
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUCCESS)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.SUCCESS, db_default=Status.SUCCESS
+    )
     request_id = models.CharField(
         max_length=128,
         unique=True,
@@ -87,8 +98,8 @@ class UsageLog(models.Model):
         blank=True,
         help_text="unique: a retried request is counted once",
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    metadata = models.JSONField(default=dict, db_default={}, blank=True)
 
     class Meta:
         db_table = "usage_logs"

@@ -109,8 +109,11 @@ def usage_normalize(raw: Any, *, field: str = "usage") -> TokenUsage:
     tokens in ``output_tokens``, as OpenAI reports them).
     Raises: django ValidationError naming the field (``usage``,
     ``usage.prompt_tokens``, ``usage.input_tokens_details.cached_tokens``, …) for
-    an unknown or mixed shape, a missing count, a count that is not a
-    non-negative integer, or cached/reasoning tokens larger than their total.
+    an unknown or mixed shape, a missing count, a count that is not an integer in
+    0 … 2,147,483,647, cached/reasoning tokens larger than their total, a reported
+    ``total_tokens`` below input + output (``usage.total_tokens``), or, without a
+    reported total, input + output above 2,147,483,647 (``usage``). Nothing is
+    clamped.
     """
     if not isinstance(raw, dict):
         raise ValidationError({field: ValidationError("Expected a JSON object.", code="invalid")})
@@ -137,7 +140,8 @@ def usage_normalize(raw: Any, *, field: str = "usage") -> TokenUsage:
     reasoning_attr = f"{field}.{out_details_key}.reasoning_tokens"
     cached = _count(errors, in_details, "cached_tokens", cached_attr, required=False)
     reasoning = _count(errors, out_details, "reasoning_tokens", reasoning_attr, required=False)
-    total = _count(errors, raw, "total_tokens", f"{field}.total_tokens", required=False)
+    total_attr = f"{field}.total_tokens"
+    total = _count(errors, raw, "total_tokens", total_attr, required=False)
     if not errors:
         if cached > input_tokens:
             errors[cached_attr] = ValidationError(
@@ -149,16 +153,30 @@ def usage_normalize(raw: Any, *, field: str = "usage") -> TokenUsage:
                 f"reasoning_tokens ({reasoning}) cannot exceed {out_key} ({output_tokens}).",
                 code="invalid",
             )
+        # OpenAI's total is input + output in both shapes (embeddings: input only).
+        # A larger reported total is kept as reported; a smaller one is a broken object.
+        both = input_tokens + output_tokens
+        if raw.get("total_tokens") is None:
+            if both > MAX_TOKENS:
+                errors[field] = ValidationError(
+                    f"{in_key} + {out_key} ({both}) exceeds the largest total that can be "
+                    f"stored ({MAX_TOKENS}).",
+                    code="out_of_range",
+                )
+            total = both
+        elif total < both:
+            errors[total_attr] = ValidationError(
+                f"total_tokens ({total}) cannot be less than {in_key} + {out_key} ({both}).",
+                code="invalid",
+            )
     if errors:
         raise ValidationError(errors)
-    if "total_tokens" not in raw or raw["total_tokens"] is None:
-        total = input_tokens + output_tokens
     return TokenUsage(
         input_tokens=input_tokens,
         cached_input_tokens=cached,
         output_tokens=output_tokens,
         reasoning_output_tokens=reasoning,
-        total_tokens=min(total, MAX_TOKENS),
+        total_tokens=total,
         shape=shape,
     )
 

@@ -198,12 +198,15 @@ SUPABASE_JWKS_CACHE_SECONDS = env.int("SUPABASE_JWKS_CACHE_SECONDS", default=300
 SUPABASE_ALLOW_ANONYMOUS = env.bool("SUPABASE_ALLOW_ANONYMOUS", default=False)
 # Expected `iss`; empty means "{SUPABASE_URL}/auth/v1" (what Supabase Auth issues).
 SUPABASE_JWT_ISSUER = env("SUPABASE_JWT_ISSUER", default="")
-# JWKS fetch: timeout, and the least time between refetches for an unknown `kid`
-# (a token with a random kid must not make every request hit Supabase).
+# JWKS fetch: timeout; the least time between fetches the cache did not ask for
+# (an unknown `kid`'s refetch, counted from any fetch, and a retry after a failed
+# fetch: a token with a random kid must not make every request hit Supabase); how
+# long the last good key set may serve while fetches fail.
 SUPABASE_JWKS_TIMEOUT_SECONDS = env.float("SUPABASE_JWKS_TIMEOUT_SECONDS", default=5.0)
 SUPABASE_JWKS_REFETCH_COOLDOWN_SECONDS = env.float(
-    "SUPABASE_JWKS_REFETCH_COOLDOWN_SECONDS", default=30.0
+    "SUPABASE_JWKS_REFETCH_COOLDOWN_SECONDS", default=5.0
 )
+SUPABASE_JWKS_MAX_STALE_SECONDS = env.float("SUPABASE_JWKS_MAX_STALE_SECONDS", default=3600.0)
 # Header a client may send on its first request to name where the user signed up
 # (e.g. "web", "ios-external"); otherwise the platform of the first user session.
 USER_REGISTRATION_SOURCE_HEADER = env(

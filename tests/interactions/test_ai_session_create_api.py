@@ -72,6 +72,22 @@ def test_channel_title_and_customer_session_are_stored(channel_client):
     )
 
 
+def test_the_openai_conversation_id_is_stored_on_a_new_session_only(channel_client):
+    session_id = str(uuid.uuid4())
+
+    created = channel_client.post(
+        CREATE, {"session_id": session_id, "openai_conversation_id": "conv_abc"}, format="json"
+    )
+    again = channel_client.post(
+        CREATE, {"session_id": session_id, "openai_conversation_id": "conv_other"}, format="json"
+    )
+
+    assert (created.status_code, again.status_code) == (201, 200)
+    assert created.json()["openai_conversation_id"] == "conv_abc"
+    assert again.json()["openai_conversation_id"] == "conv_abc"
+    assert AISession.objects.get().openai_conversation_id == "conv_abc"
+
+
 @pytest.mark.parametrize(
     ("body", "attr"),
     [
@@ -79,6 +95,7 @@ def test_channel_title_and_customer_session_are_stored(channel_client):
         ({"session_id": 12}, "session_id"),
         ({"user_id": "u" * 101}, "user_id"),
         ({"channel": "not a slug!"}, "channel"),
+        ({"openai_conversation_id": "c" * 129}, "openai_conversation_id"),
         ({"customer_session_id": str(uuid.uuid4())}, "customer_session_id"),
     ],
 )

@@ -86,6 +86,39 @@ def test_a_bad_filter_value_is_400_naming_it(channel_client):
     assert response.json()["errors"][0]["attr"] == "created_after"
 
 
+@pytest.mark.parametrize(
+    "param", ["created_after", "created_before", "active_after", "active_before"]
+)
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9999-12-31T23:59:59-12:00",  # UTC: year 10000
+        "0001-01-01T00:00:00+12:00",  # UTC: year 0
+    ],
+)
+def test_a_date_time_outside_utcs_range_is_400_naming_it(channel_client, param, value):
+    """It parses, but has no UTC instant: SQLite's adapter raised OverflowError (a 500)."""
+    AISessionFactory()
+
+    response = channel_client.get(SESSIONS, {param: value})
+
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert (error["attr"], error["code"]) == (param, "out_of_range")
+
+
+def test_the_extreme_date_times_that_exist_in_utc_still_filter(channel_client):
+    session = AISessionFactory()
+
+    response = channel_client.get(
+        SESSIONS,
+        {"created_after": "0001-01-01T00:00:00Z", "created_before": "9999-12-31T23:59:59Z"},
+    )
+
+    assert response.status_code == 200
+    assert session_ids(response) == [str(session.pk)]
+
+
 def test_a_signed_in_user_sees_only_their_own_sessions(alice):
     own = AISessionFactory(user_id=ALICE)
     AISessionFactory(user_id=BOB)

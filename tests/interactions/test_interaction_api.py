@@ -195,6 +195,79 @@ def test_a_duplicate_request_id_returns_the_first_interaction_and_writes_nothing
     assert AISession.objects.get().interaction_count == 1
 
 
+def test_a_request_id_without_usage_is_400_and_writes_nothing(channel_client):
+    """Duplicates are found on the usage row; without usage there is none, so a
+    request_id would promise a deduplication that cannot happen."""
+    session_id = str(uuid.uuid4())
+
+    responses = [
+        log(channel_client, session_id=session_id, request_id="req_no_usage") for _ in range(2)
+    ]
+
+    for response in responses:
+        assert response.status_code == 400
+        error = response.json()["errors"][0]
+        assert (error["attr"], error["code"]) == ("request_id", "requires_usage")
+    assert nothing_written()
+
+
+def test_an_openai_response_id_without_usage_is_stored_but_not_a_request_id(channel_client):
+    response = log(channel_client, openai_response_id="resp_abc", tokens_used=12)
+
+    assert response.status_code == 201
+    assert response.json()["openai_response_id"] == "resp_abc"
+    assert response.json()["usage"] is None
+    assert AIInteraction.objects.get().openai_response_id == "resp_abc"
+    assert UsageLog.objects.count() == 0
+
+
+def test_a_duplicate_with_usage_is_still_found_by_openai_response_id(channel_client):
+    session_id = str(uuid.uuid4())
+    body = {"session_id": session_id, "usage": GPT4O_CHAT_USAGE, "openai_response_id": "resp_1"}
+
+    first, retry = log(channel_client, **body), log(channel_client, **body)
+
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.json()["duplicate"] is True and retry.json()["id"] == first.json()["id"]
+    assert AIInteraction.objects.count() == 1 and UsageLog.objects.count() == 1
+
+
+def test_the_usage_row_belongs_to_the_sessions_owner_not_the_bodys_user(channel_client):
+    session = AISessionFactory(user_id="owner-1")
+
+    response = log(
+        channel_client, session_id=str(session.pk), user_id="someone-else", usage=GPT4O_CHAT_USAGE
+    )
+
+    assert response.status_code == 201
+    row = UsageLog.objects.get()
+    assert row.user_id == "owner-1"
+    assert row.metadata["requested_user_id"] == "someone-else"  # kept, not lost
+    session.refresh_from_db()
+    assert session.user_id == "owner-1"
+
+
+def test_the_bodys_user_owns_a_session_without_owner_and_its_usage(channel_client):
+    session = AISessionFactory(user_id=None)
+
+    log(channel_client, session_id=str(session.pk), user_id="user-7", usage=GPT4O_CHAT_USAGE)
+
+    session.refresh_from_db()
+    row = UsageLog.objects.get()
+    assert session.user_id == row.user_id == "user-7"
+    assert "requested_user_id" not in row.metadata
+
+
+def test_the_openai_conversation_id_is_set_once_and_never_overwritten(channel_client):
+    session_id = str(uuid.uuid4())
+
+    log(channel_client, session_id=session_id, openai_conversation_id="conv_1")
+    log(channel_client, session_id=session_id, openai_conversation_id="conv_2")
+    log(channel_client, session_id=session_id)
+
+    assert AISession.objects.get().openai_conversation_id == "conv_1"
+
+
 def test_a_request_id_used_by_another_kind_of_call_is_409(channel_client):
     UsageLogFactory(request_id="req_embed_1", service="embeddings")
 
@@ -218,8 +291,9 @@ def test_only_api_key_holders_may_log(api_client, alice):
         ({"session_id": 12}, "session_id"),
         ({"session_id": None}, "session_id"),
         ({"prompt": None}, "prompt"),
-        ({"prompt": ""}, "prompt"),
         ({"response": None}, "response"),
+        ({"request_id": "req_1"}, "request_id"),  # without usage: nothing to dedupe on
+        ({"openai_conversation_id": "c" * 129}, "openai_conversation_id"),
         ({"model_used": "m" * 51}, "model_used"),
         ({"tokens_used": -1}, "tokens_used"),
         ({"tokens_used": 1.5}, "tokens_used"),
@@ -258,6 +332,15 @@ def test_only_api_key_holders_may_log(api_client, alice):
             },
             "usage.output_tokens_details.reasoning_tokens",
         ),
+        (
+            {"usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 14}},
+            "usage.total_tokens",
+        ),
+        (
+            {"usage": {"input_tokens": 2_000_000_000, "output_tokens": 2_000_000_000}},
+            "usage",
+        ),
+        ({"usage": {"prompt_tokens": 2**31, "completion_tokens": 1}}, "usage.prompt_tokens"),
         ({"usage": {"tokens": 10}}, "usage"),
         ({"usage": {"prompt_tokens": 1, "input_tokens": 1}}, "usage"),
         ({"usage": [1, 2]}, "usage"),
@@ -270,6 +353,30 @@ def test_bad_input_is_400_naming_the_field_and_writes_nothing(channel_client, ch
     assert response.status_code == 400, response.json()
     assert attr in [error["attr"] for error in response.json()["errors"]]
     assert nothing_written()
+
+
+def test_an_empty_response_is_logged_with_its_usage(channel_client):
+    """OpenAI answers with empty content for a tool call or the content filter."""
+    response = log(
+        channel_client,
+        response="",
+        finish_reason="tool_calls",
+        usage={"prompt_tokens": 80, "completion_tokens": 20, "total_tokens": 100},
+        openai_response_id="chatcmpl-tool",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["response"] == ""
+    assert response.json()["usage"]["total_tokens"] == 100
+    interaction = AIInteraction.objects.get()
+    assert (interaction.response, interaction.finish_reason) == ("", "tool_calls")
+    row = UsageLog.objects.get()
+    assert (row.interaction_id, row.total_tokens) == (interaction.pk, 100)
+
+
+def test_an_empty_prompt_is_logged_too(channel_client):
+    assert log(channel_client, prompt="").status_code == 201
+    assert AIInteraction.objects.get().prompt == ""
 
 
 def test_missing_prompt_and_response_are_both_named(channel_client):

@@ -1,10 +1,12 @@
 """The services behind the endpoints: statements per interaction, demo data."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from interactions.demo import DOCS_SESSION, KIOSK_SESSION, load_demo_data
 from interactions.models import AIInteraction, AISession
@@ -97,4 +99,40 @@ def test_a_non_uuid_session_id_is_a_validation_error_naming_it():
         ai_session_get_or_create(session_id="abc-123")
 
     assert set(logged.value.message_dict) == set(created.value.message_dict) == {"session_id"}
+    assert AISession.objects.count() == 0
+
+
+def test_the_sessions_times_never_go_backwards():
+    """A request that took ``now`` and then waited for the session's row lock must not
+    write an older instant over a newer one (GREATEST, NULL-safe on SQLite too)."""
+    later = timezone.now() + timedelta(minutes=5)  # written by a request that got in first
+    session = AISessionFactory(last_interaction_at=later, updated_at=later)
+
+    ai_interaction_log(session_id=session.pk, prompt="p", response="r")
+
+    session.refresh_from_db()
+    assert session.last_interaction_at == later and session.updated_at == later
+    assert session.interaction_count == 1
+
+
+def test_the_sessions_times_move_forward():
+    earlier = timezone.now() - timedelta(hours=1)
+    session = AISessionFactory(last_interaction_at=None, updated_at=earlier)
+
+    before = timezone.now()
+    ai_interaction_log(session_id=session.pk, prompt="p", response="r")
+
+    session.refresh_from_db()
+    assert session.last_interaction_at is not None  # NULL (no interaction yet) → now
+    assert session.last_interaction_at >= before and session.updated_at >= before
+    assert session.last_interaction_at == session.updated_at
+
+
+def test_a_request_id_without_usage_is_refused_naming_it():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        ai_interaction_log(session_id=uuid.uuid4(), prompt="p", response="r", request_id="req-1")
+
+    assert set(caught.value.message_dict) == {"request_id"}
     assert AISession.objects.count() == 0

@@ -7,7 +7,11 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from interactions.admin import INLINE_LIMIT
+from interactions.models import AIInteraction, AISession
+from interactions.services import ai_interaction_log
 from tests.interactions.factories import AIInteractionFactory, AISessionFactory, UsageLogFactory
+from tests.interactions.helpers import GPT4O_CHAT_USAGE
+from usage.models import UsageLog
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +162,47 @@ def test_staff_can_retitle_a_session_without_touching_its_history(staff_client):
     session.refresh_from_db()
     assert session.title == "Shoe sizes"
     assert session.interactions.count() == 3
+
+
+def test_an_interaction_cannot_be_deleted(staff_client):
+    """Deleting one interaction would leave its session's interaction_count and
+    last_interaction_at out of step."""
+    logged = ai_interaction_log(session_id=AISessionFactory().pk, prompt="p", response="r")
+    url = f"{INTERACTIONS}{logged.interaction.pk}/delete/"
+
+    assert staff_client.get(url).status_code == 403
+    assert staff_client.post(url, {"post": "yes"}).status_code == 403
+    bulk = staff_client.post(
+        INTERACTIONS,
+        {"action": "delete_selected", "_selected_action": [logged.interaction.pk], "post": "yes"},
+    )
+    assert bulk.status_code == 200  # no such action: the list is shown again
+    assert "delete_selected" not in staff_client.get(INTERACTIONS).content.decode()
+    assert AIInteraction.objects.count() == 1
+    assert AISession.objects.get().interaction_count == 1
+
+
+def test_a_session_is_deleted_with_its_interactions_and_keeps_its_usage_rows(staff_client):
+    session = AISessionFactory()
+    for i in range(2):
+        ai_interaction_log(
+            session_id=session.pk,
+            prompt="p",
+            response="r",
+            model_used="gpt-4o",
+            usage=GPT4O_CHAT_USAGE,
+            request_id=f"req-del-{i}",
+        )
+    url = f"{SESSIONS}{session.pk}/delete/"
+
+    confirm = staff_client.get(url)
+    response = staff_client.post(url, {"post": "yes"})
+
+    assert confirm.status_code == 200 and not confirm.context["perms_lacking"]
+    assert response.status_code == 302
+    assert AISession.objects.count() == 0 and AIInteraction.objects.count() == 0
+    rows = UsageLog.objects.all()
+    assert len(rows) == 2  # the billing record stays, detached
+    assert {(r.ai_session_id, r.interaction_id, r.user_id) for r in rows} == {
+        (None, None, session.user_id)
+    }

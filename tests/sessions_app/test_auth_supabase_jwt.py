@@ -11,6 +11,9 @@ import uuid
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from django.core.checks import run_checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 
 from sessions_app.authentication import jwks_client_for, reset_jwks_clients, supabase_jwks_url
 from sessions_app.models import UserProfile
@@ -68,6 +71,11 @@ def es256(supabase, jwks_server):
 
 def es256_token(key, sub, jwks_url, /, **overrides) -> str:
     return key.sign(claims_for(sub, supabase_url=jwks_url, **overrides))
+
+
+def me_status(token: str) -> int:
+    """The status of ``GET /api/v1/me/`` with ``token`` (503s answered, not raised)."""
+    return bearer_client(token, raise_request_exception=False).get(ME).status_code
 
 
 # --- Accepted tokens --------------------------------------------------------------
@@ -250,11 +258,31 @@ def test_anonymous_sign_ins_are_accepted_when_configured(supabase):
     assert bearer_client(token).get(ME).status_code == 200
 
 
-def test_tokens_are_refused_while_supabase_is_not_configured(supabase):
+def test_tokens_are_refused_while_neither_url_nor_issuer_is_configured(supabase):
     token = hs256_token(uuid.uuid4(), supabase_url=supabase.SUPABASE_URL)
     supabase.SUPABASE_URL = ""
+    supabase.SUPABASE_JWT_ISSUER = ""
 
     assert_refused(bearer_client(token).get(ME), "not configured")
+
+
+def test_hs256_needs_no_supabase_url_when_the_issuer_is_set(supabase):
+    """Legacy secret + explicit issuer is a complete HS256 set-up; only the JWKS
+    (ES256/RS256) needs SUPABASE_URL."""
+    supabase.SUPABASE_URL = ""
+    supabase.SUPABASE_JWT_ISSUER = "https://auth.example.com/auth/v1"
+    token = hs256_token(uuid.uuid4(), supabase_url="https://auth.example.com")
+
+    assert bearer_client(token).get(ME).status_code == 200
+
+
+def test_es256_is_refused_without_supabase_url_even_with_an_issuer(supabase):
+    supabase.SUPABASE_URL = ""
+    supabase.SUPABASE_JWT_ISSUER = "https://auth.example.com/auth/v1"
+    key = make_signing_key("ES256")
+    token = key.sign(claims_for(uuid.uuid4(), supabase_url="https://auth.example.com"))
+
+    assert_refused(bearer_client(token).get(ME), "Signing keys are not configured")
 
 
 def test_refused_tokens_are_never_logged(supabase, caplog):
@@ -316,15 +344,22 @@ def test_the_key_set_is_fetched_once_and_cached_across_requests(es256, jwks_serv
     assert jwks_server.hits == 1
 
 
-def test_a_rotated_key_is_picked_up_by_refetching_on_an_unknown_kid(es256, jwks_server, supabase):
-    supabase.SUPABASE_JWKS_REFETCH_COOLDOWN_SECONDS = 0
+def test_a_rotated_key_is_accepted_once_the_refetch_cooldown_has_passed(
+    es256, jwks_server, supabase
+):
+    """PyJWT starts the cooldown at every successful fetch, so a new kid seen within
+    SUPABASE_JWKS_REFETCH_COOLDOWN_SECONDS of one is refused; after it, one refetch."""
+    supabase.SUPABASE_JWKS_REFETCH_COOLDOWN_SECONDS = 1
     reset_jwks_clients()
     first = es256_token(es256, uuid.uuid4(), jwks_server.url)
     assert bearer_client(first).get(ME).status_code == 200
     new_key = make_signing_key("ES256")
     jwks_server.keys.append(new_key)  # Supabase rotates: the new key appears in the JWKS
+    rotated = es256_token(new_key, uuid.uuid4(), jwks_server.url)
+    assert bearer_client(rotated).get(ME).status_code == 401  # within the cooldown
+    time.sleep(1.1)
 
-    response = bearer_client(es256_token(new_key, uuid.uuid4(), jwks_server.url)).get(ME)
+    response = bearer_client(rotated).get(ME)
 
     assert response.status_code == 200
     assert jwks_server.hits == 2
@@ -377,6 +412,79 @@ def test_an_unreachable_jwks_is_503_not_a_sign_out(es256, jwks_server, supabase)
     assert UserProfile.objects.count() == 0
 
 
+# --- JWKS outages: the last good key set, and no fetch per request -------------------
+
+
+def test_the_last_good_key_set_is_used_while_the_jwks_fails(es256, jwks_server, supabase):
+    supabase.SUPABASE_JWKS_CACHE_SECONDS = 1
+    supabase.SUPABASE_JWKS_REFETCH_COOLDOWN_SECONDS = 30
+    reset_jwks_clients()
+    assert me_status(es256_token(es256, uuid.uuid4(), jwks_server.url)) == 200
+    jwks_server.status = 500  # outage, after one good fetch
+    time.sleep(1.1)  # the cached key set expires
+
+    statuses = [me_status(es256_token(es256, uuid.uuid4(), jwks_server.url)) for _ in range(5)]
+
+    assert statuses == [200] * 5
+    assert jwks_server.hits == 2  # one failed refresh, not one per request
+
+
+def test_an_unknown_kid_during_a_jwks_outage_is_503_not_401(es256, jwks_server, supabase):
+    """It may be a new key we cannot see: the app should retry, not sign the user out."""
+    supabase.SUPABASE_JWKS_CACHE_SECONDS = 1
+    reset_jwks_clients()
+    assert me_status(es256_token(es256, uuid.uuid4(), jwks_server.url)) == 200
+    jwks_server.status = 500
+    time.sleep(1.1)
+    assert me_status(es256_token(es256, uuid.uuid4(), jwks_server.url)) == 200
+    stranger = make_signing_key("ES256")
+
+    response = bearer_client(
+        stranger.sign(claims_for(uuid.uuid4(), supabase_url=jwks_server.url)),
+        raise_request_exception=False,
+    ).get(ME)
+
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["code"] == "auth_unavailable"
+    assert jwks_server.hits == 2  # within the refetch cooldown: no new attempt
+
+
+def test_the_last_good_key_set_is_not_used_beyond_the_max_stale_age(es256, jwks_server, supabase):
+    supabase.SUPABASE_JWKS_CACHE_SECONDS = 1
+    supabase.SUPABASE_JWKS_MAX_STALE_SECONDS = 0  # no stale keys at all
+    reset_jwks_clients()
+    assert me_status(es256_token(es256, uuid.uuid4(), jwks_server.url)) == 200
+    jwks_server.status = 500
+    time.sleep(1.1)
+
+    response = bearer_client(
+        es256_token(es256, uuid.uuid4(), jwks_server.url), raise_request_exception=False
+    ).get(ME)
+
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["code"] == "auth_unavailable"
+
+
+def test_without_a_good_fetch_a_failure_is_remembered_for_the_cooldown(
+    es256, jwks_server, supabase
+):
+    supabase.SUPABASE_JWKS_REFETCH_COOLDOWN_SECONDS = 1
+    reset_jwks_clients()
+    jwks_server.status = 500  # down from the start: nothing to fall back on
+    token = es256_token(es256, uuid.uuid4(), jwks_server.url)
+    client = bearer_client(token, raise_request_exception=False)
+
+    statuses = [client.get(ME).status_code for _ in range(5)]
+    jwks_server.status = 200  # back, but the failure is still remembered
+    statuses.append(client.get(ME).status_code)
+
+    assert statuses == [503] * 6
+    assert jwks_server.hits == 1
+    time.sleep(1.1)  # the cooldown has passed: one new attempt, which succeeds
+    assert client.get(ME).status_code == 200
+    assert jwks_server.hits == 2
+
+
 @pytest.mark.parametrize(
     "raw", [b"<html>Bad gateway</html>", b'{"keys": []}', b"[1, 2]"], ids=["html", "empty", "list"]
 )
@@ -400,3 +508,60 @@ def test_pyjwt_would_verify_our_es256_tokens_against_the_published_jwk(es256, jw
 
     assert claims["role"] == "authenticated"
     assert TEST_JWT_SECRET not in token
+
+
+# --- SUPABASE_URL: the system check, and a 503 rather than "unknown key" ---------------
+
+BAD_URLS = [
+    "abc.supabase.co",
+    "ftp://abc.supabase.co",
+    "https://",
+    "https://abc.supabase.co/auth/v1",
+    "https://abc.supabase.co?x=1",
+]
+
+
+def supabase_url_errors() -> list:
+    return [m for m in run_checks() if m.id == "sessions_app.E001"]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_the_system_check_refuses_an_unusable_supabase_url(settings, url):
+    settings.SUPABASE_URL = url
+
+    errors = supabase_url_errors()
+
+    assert len(errors) == 1
+    assert url in errors[0].msg
+
+
+@pytest.mark.parametrize(
+    "url", ["", "https://abc.supabase.co", "http://127.0.0.1:54321", "https://example.com/sb"]
+)
+def test_the_system_check_accepts_a_project_url_or_none(settings, url):
+    settings.SUPABASE_URL = url
+
+    assert supabase_url_errors() == []
+
+
+def test_manage_py_check_fails_on_a_url_without_a_scheme(settings):
+    settings.SUPABASE_URL = "abc.supabase.co"
+
+    with pytest.raises(SystemCheckError, match=r"sessions_app\.E001"):
+        call_command("check")
+
+
+@pytest.mark.parametrize("alg", ["ES256", "HS256"])
+def test_a_url_without_a_scheme_is_503_with_a_clear_log_line(supabase, caplog, alg):
+    supabase.SUPABASE_URL = "abc.supabase.co"
+    claims = claims_for(uuid.uuid4(), supabase_url="https://abc.supabase.co")
+    if alg == "HS256":
+        token = hs256_token(uuid.uuid4(), supabase_url="https://abc.supabase.co")
+    else:
+        token = make_signing_key("ES256").sign(claims)
+
+    response = bearer_client(token, raise_request_exception=False).get(ME)
+
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["code"] == "auth_unavailable"
+    assert "SUPABASE_URL 'abc.supabase.co' is not an absolute http(s) URL" in caplog.text

@@ -182,12 +182,37 @@ def test_cleanup_with_nothing_to_do_says_so():
         ("cleanup_old_sessions", ["--batch-size", "0"]),
         ("end_inactive_sessions", ["--timeout-minutes", "0"]),
         ("mark_idle_sessions", ["--idle-minutes", "-5"]),
+        # Beyond 100 years: these overflowed timedelta/datetime with a traceback.
+        ("end_inactive_sessions", ["--timeout-minutes", "99999999999999"]),
+        ("end_inactive_sessions", ["--timeout-minutes", str(100 * 365 * 24 * 60 + 1)]),
+        ("mark_idle_sessions", ["--idle-minutes", "99999999999999"]),
+        ("cleanup_old_sessions", ["--days", "1000000"]),
+        ("cleanup_old_sessions", ["--days", "36501"]),
+        ("cleanup_old_sessions", ["--batch-size", "99999999999999999999999"]),
     ],
 )
 def test_nonsense_options_are_refused(command, args):
     aged(status="ended", ended=200)
 
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="must be between 1 and"):
         call_command(command, *args, stdout=StringIO())
 
     assert UserSession.objects.count() == 1
+
+
+def test_the_largest_accepted_options_run():
+    """100 years (in minutes or days) is accepted and fits both databases."""
+    aged(status="ended", ended=200)
+    live = aged(heartbeat=90)
+
+    assert run("end_inactive_sessions", "--timeout-minutes", str(100 * 365 * 24 * 60)).startswith(
+        "Timed out 0 "
+    )
+    assert run("mark_idle_sessions", "--idle-minutes", str(100 * 365 * 24 * 60)).startswith(
+        "Marked 0 "
+    )
+    assert run("cleanup_old_sessions", "--days", "36500", "--batch-size", "10000").startswith(
+        "Deleted 0 "
+    )
+    assert UserSession.objects.count() == 2
+    assert UserSession.objects.get(pk=live.pk).status == "active"

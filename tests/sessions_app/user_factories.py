@@ -116,8 +116,9 @@ class JWKSServer:
 
     url: str
     keys: list = field(default_factory=list)
-    hits: int = 0
+    hits: int = 0  # every request to the JWKS path, failed ones too
     raw: bytes | None = None  # served instead of the key set when set
+    status: int = 200  # e.g. 500 to play an outage
 
 
 class _JWKSHandler(BaseHTTPRequestHandler):
@@ -132,7 +133,7 @@ class _JWKSHandler(BaseHTTPRequestHandler):
             if state.raw is not None
             else json.dumps({"keys": [k.jwk for k in state.keys]}).encode()
         )
-        self.send_response(200)
+        self.send_response(state.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -145,7 +146,8 @@ class _JWKSHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def jwks_server():
     """A JWKS endpoint on 127.0.0.1 (random port) in a thread; ``.keys`` is what it
-    serves (mutable: add a key to simulate rotation), ``.hits`` counts fetches."""
+    serves (mutable: add a key to simulate rotation), ``.hits`` counts fetches,
+    ``.status`` is the HTTP status it answers with."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _JWKSHandler)
     httpd.state = JWKSServer(url=f"http://127.0.0.1:{httpd.server_address[1]}")
     thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.interactions.factories import UsageLogFactory
+from usage.models import UsageLog
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +73,26 @@ def test_usage_rows_cannot_be_added_or_edited(staff_client):
 
 def test_the_usage_list_is_staff_only(client):
     assert client.get(USAGE).status_code == 302
+
+
+def test_usage_rows_cannot_be_deleted(staff_client):
+    """A deleted row would drop the call from the totals and let a retry of its
+    request_id be counted again."""
+    row = UsageLogFactory()
+    url = f"{USAGE}{row.pk}/delete/"
+
+    assert staff_client.get(url).status_code == 403
+    assert staff_client.post(url, {"post": "yes"}).status_code == 403
+    staff_client.post(
+        USAGE, {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"}
+    )
+    assert "delete_selected" not in staff_client.get(USAGE).content.decode()
+    assert UsageLog.objects.filter(pk=row.pk).exists()
+
+
+def test_the_usage_list_joins_nothing(staff_client):
+    UsageLogFactory()
+
+    response = staff_client.get(USAGE)
+
+    assert response.context["cl"].queryset.query.select_related is False

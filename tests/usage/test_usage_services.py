@@ -65,6 +65,39 @@ def test_null_details_and_a_missing_total_are_fine():
     assert (usage.cached_input_tokens, usage.total_tokens) == (0, 15)
 
 
+@pytest.mark.parametrize(
+    ("raw", "attr"),
+    [
+        # OpenAI: total_tokens = prompt + completion (Chat), input + output (Responses).
+        ({"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 14}, "usage.total_tokens"),
+        ({"input_tokens": 10, "output_tokens": 5, "total_tokens": 0}, "usage.total_tokens"),
+        ({"prompt_tokens": 8, "total_tokens": 7}, "usage.total_tokens"),  # embeddings
+        # No total reported, and input + output does not fit the column: never clamped.
+        ({"input_tokens": 2_000_000_000, "output_tokens": 200_000_000}, "usage"),
+        ({"prompt_tokens": 2**31 - 1, "completion_tokens": 1}, "usage"),
+        # A reported total beyond the column.
+        ({"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2**31}, "usage.total_tokens"),
+    ],
+)
+def test_totals_that_do_not_add_up_or_do_not_fit_are_refused(raw, attr):
+    with pytest.raises(ValidationError) as caught:
+        usage_normalize(raw, field="usage")
+
+    assert set(caught.value.message_dict) == {attr}
+
+
+def test_the_largest_storable_total_is_kept_exactly():
+    usage = usage_normalize({"input_tokens": 2**31 - 2, "output_tokens": 1})
+
+    assert usage.total_tokens == 2**31 - 1
+
+
+def test_a_reported_total_above_input_plus_output_is_kept_as_reported():
+    usage = usage_normalize({"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 16})
+
+    assert usage.total_tokens == 16
+
+
 def test_all_bad_fields_are_named_at_once():
     with pytest.raises(ValidationError) as caught:
         usage_normalize({"input_tokens": -1, "output_tokens": "7"}, field="usage")

@@ -5,6 +5,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sessions_app.services import user_sessions_delete_old
 
+# 100 years back stays inside datetime's range (1000000 days overflowed).
+MAX_DAYS = 36500
+# Each batch is one short transaction and one DELETE … WHERE id IN (…) with this many
+# parameters: far larger batches defeat the point, and a huge one overflowed LIMIT.
+MAX_BATCH_SIZE = 10000
+
 
 class Command(BaseCommand):
     help = (
@@ -18,19 +24,22 @@ class Command(BaseCommand):
             "--days",
             type=int,
             default=settings.USER_SESSION_RETENTION_DAYS,
-            help="keep sessions that ended within this many days "
+            help=f"keep sessions that ended within this many days, 1 to {MAX_DAYS} "
             "(default: USER_SESSION_RETENTION_DAYS, %(default)s)",
         )
         parser.add_argument(
-            "--batch-size", type=int, default=1000, help="rows per DELETE (default %(default)s)"
+            "--batch-size",
+            type=int,
+            default=1000,
+            help=f"rows per DELETE, 1 to {MAX_BATCH_SIZE} (default %(default)s)",
         )
         parser.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
 
     def handle(self, *args, days: int, batch_size: int, dry_run: bool, **options):
-        if days < 1:
-            raise CommandError("--days must be at least 1.")
-        if batch_size < 1:
-            raise CommandError("--batch-size must be at least 1.")
+        if not 1 <= days <= MAX_DAYS:
+            raise CommandError(f"--days must be between 1 and {MAX_DAYS} (100 years).")
+        if not 1 <= batch_size <= MAX_BATCH_SIZE:
+            raise CommandError(f"--batch-size must be between 1 and {MAX_BATCH_SIZE}.")
         batches = []
         count = user_sessions_delete_old(
             days=days, batch_size=batch_size, dry_run=dry_run, on_batch=batches.append

@@ -5,6 +5,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sessions_app.services import user_sessions_end_inactive
 
+# 100 years: far beyond any real timeout, and well inside what timedelta and the
+# databases' timestamps can hold (99999999999999 minutes overflowed).
+MAX_TIMEOUT_MINUTES = 100 * 365 * 24 * 60
+
 
 class Command(BaseCommand):
     help = (
@@ -19,13 +23,16 @@ class Command(BaseCommand):
             "--timeout-minutes",
             type=int,
             default=settings.USER_SESSION_TIMEOUT_MINUTES,
-            help="minutes without a heartbeat (default: USER_SESSION_TIMEOUT_MINUTES, %(default)s)",
+            help=f"minutes without a heartbeat, 1 to {MAX_TIMEOUT_MINUTES} "
+            "(default: USER_SESSION_TIMEOUT_MINUTES, %(default)s)",
         )
         parser.add_argument("--dry-run", action="store_true", help="count only, change nothing")
 
     def handle(self, *args, timeout_minutes: int, dry_run: bool, **options):
-        if timeout_minutes < 1:
-            raise CommandError("--timeout-minutes must be at least 1.")
+        if not 1 <= timeout_minutes <= MAX_TIMEOUT_MINUTES:
+            raise CommandError(
+                f"--timeout-minutes must be between 1 and {MAX_TIMEOUT_MINUTES} (100 years)."
+            )
         count = user_sessions_end_inactive(timeout_minutes=timeout_minutes, dry_run=dry_run)
         verb = "Would time out" if dry_run else "Timed out"
         self.stdout.write(

@@ -5,6 +5,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sessions_app.services import user_sessions_mark_idle
 
+# 100 years: far beyond any real idle time, and well inside what timedelta and the
+# databases' timestamps can hold (99999999999999 minutes overflowed).
+MAX_IDLE_MINUTES = 100 * 365 * 24 * 60
+
 
 class Command(BaseCommand):
     help = (
@@ -17,13 +21,16 @@ class Command(BaseCommand):
             "--idle-minutes",
             type=int,
             default=settings.USER_SESSION_IDLE_MINUTES,
-            help="minutes without a heartbeat (default: USER_SESSION_IDLE_MINUTES, %(default)s)",
+            help=f"minutes without a heartbeat, 1 to {MAX_IDLE_MINUTES} "
+            "(default: USER_SESSION_IDLE_MINUTES, %(default)s)",
         )
         parser.add_argument("--dry-run", action="store_true", help="count only, change nothing")
 
     def handle(self, *args, idle_minutes: int, dry_run: bool, **options):
-        if idle_minutes < 1:
-            raise CommandError("--idle-minutes must be at least 1.")
+        if not 1 <= idle_minutes <= MAX_IDLE_MINUTES:
+            raise CommandError(
+                f"--idle-minutes must be between 1 and {MAX_IDLE_MINUTES} (100 years)."
+            )
         count = user_sessions_mark_idle(idle_minutes=idle_minutes, dry_run=dry_run)
         verb = "Would mark" if dry_run else "Marked"
         self.stdout.write(
