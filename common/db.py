@@ -8,6 +8,10 @@ from django.db.models.sql import UpdateQuery
 
 M = TypeVar("M", bound=Model)
 
+# The largest value of an INTEGER column (PostgreSQL's 32-bit ``integer``, which
+# Django's IntegerField and PositiveIntegerField map to).
+INTEGER_MAX = 2**31 - 1
+
 
 def update_returning(queryset: QuerySet[M], **values) -> list[M]:
     """Update the rows of ``queryset`` and return them as they are after the update.

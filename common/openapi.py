@@ -43,8 +43,9 @@ class AutoSchema(_AutoSchema):
         return auth
 
     def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
-        if status_code in responses or self.view.get_exception_handler() not in (
-            errors.exception_handler,
+        # The library's dispatch, accepting our handler where it wants its own.
+        if status_code in responses or self.view.get_exception_handler() is not (
+            errors.exception_handler
         ):
             return False
         if status_code == "400":
@@ -52,12 +53,11 @@ class AutoSchema(_AutoSchema):
                 self._should_add_parse_error_response()
                 or self._should_add_validation_error_response()
             )
-        if status_code == "413":
-            return self._should_add_parse_error_response()
-        if status_code == "503":
-            return True
         check = getattr(self, f"_should_add_http{status_code}_error_response", None)
-        return check() if check else True
+        return check() if check else True  # 503: every operation
+
+    def _should_add_http413_error_response(self) -> bool:
+        return self._should_add_parse_error_response()
 
     def _should_add_parse_error_response(self) -> bool:
         # Only a request body is parsed; a GET never answers parse_error or 413.

@@ -19,13 +19,12 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.db import INTEGER_MAX
 from common.permissions import HasAPIKey, IsSignedInUser, signed_in_user_id
 from interactions import selectors, services
 from interactions.filters import AISessionFilter
 from interactions.models import AIInteraction, AISession
 from usage.models import UsageLog
-
-MAX_INT = 2_147_483_647
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -199,9 +198,11 @@ class InteractionCreateInputSerializer(serializers.Serializer):
     model_used = serializers.CharField(max_length=50, required=False, allow_null=True)
     usage = serializers.JSONField(required=False, allow_null=True)
     tokens_used = StrictIntegerField(
-        min_value=0, max_value=MAX_INT, required=False, allow_null=True
+        min_value=0, max_value=INTEGER_MAX, required=False, allow_null=True
     )
-    latency_ms = StrictIntegerField(min_value=0, max_value=MAX_INT, required=False, allow_null=True)
+    latency_ms = StrictIntegerField(
+        min_value=0, max_value=INTEGER_MAX, required=False, allow_null=True
+    )
     openai_response_id = serializers.CharField(
         max_length=128,
         required=False,

@@ -74,10 +74,6 @@ class AuthUnavailable(APIException):
 
 # --- Signing keys -------------------------------------------------------------
 
-# Used while config.settings does not define SUPABASE_JWKS_MAX_STALE_SECONDS. It
-# bounds how long a key revoked during a JWKS outage could still be accepted.
-DEFAULT_JWKS_MAX_STALE_SECONDS = 3600
-
 
 class SupabaseJWKClient(jwt.PyJWKClient):
     """PyJWKClient that keeps serving the last good key set when a fetch fails.
@@ -190,9 +186,8 @@ def jwks_client_for(url: str) -> SupabaseJWKClient:
                 # One knob for "least time between fetches the cache did not ask
                 # for": unknown-kid refetches and retries after a failure.
                 retry_after_failure=cooldown,
-                max_stale=getattr(
-                    settings, "SUPABASE_JWKS_MAX_STALE_SECONDS", DEFAULT_JWKS_MAX_STALE_SECONDS
-                ),
+                # Also bounds how long a key revoked during an outage is accepted.
+                max_stale=settings.SUPABASE_JWKS_MAX_STALE_SECONDS,
             )
             _jwks_clients[url] = client
         return client

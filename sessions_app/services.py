@@ -19,7 +19,7 @@ from django.utils import timezone
 from ua_parser import parse as parse_user_agent
 
 from common.client_ip import mask_ip
-from common.db import update_returning
+from common.db import INTEGER_MAX, update_returning
 from common.db_functions import DurationSeconds
 from common.exceptions import ConflictError, NotFoundError
 from common.merge_patch import json_merge_patch
@@ -336,7 +336,11 @@ UserStatus = UserSession.Status
 LIVE_STATUSES = [UserStatus.ACTIVE, UserStatus.IDLE]
 USER_AGENT_MAX_LENGTH = 512
 HEARTBEAT_MAX_DELTA = 10_000
-_INT_MAX = 2**31 - 1  # INTEGER columns
+# The maintenance commands look back at most 100 years: far beyond any real
+# timeout or retention, and inside what timedelta and the databases' timestamps
+# can hold (99999999999999 minutes or 1000000 days overflowed).
+LOOKBACK_MAX_DAYS = 100 * 365
+LOOKBACK_MAX_MINUTES = LOOKBACK_MAX_DAYS * 24 * 60
 
 
 def device_info_from_user_agent(user_agent: str | None) -> dict:
@@ -469,7 +473,7 @@ def user_session_heartbeat(*, user_id, session_id: str, activity_delta: int = 1)
         last_heartbeat_at=now,
         last_activity_at=now,
         # Capped below INTEGER's maximum: a huge count never turns into a 500.
-        activity_count=Least(Coalesce(F("activity_count"), 0), Value(_INT_MAX - activity_delta))
+        activity_count=Least(Coalesce(F("activity_count"), 0), Value(INTEGER_MAX - activity_delta))
         + activity_delta,
         status=UserStatus.ACTIVE,
         updated_at=now,

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from common.db import INTEGER_MAX
 from usage.models import UsageLog
 from usage.pricing import price_call
 
@@ -44,7 +45,7 @@ _SHAPES = {
     ),
 }
 # Token counts above this are refused: PositiveIntegerField is a 32-bit column.
-MAX_TOKENS = 2_147_483_647
+MAX_TOKENS = INTEGER_MAX
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions_app.services import user_sessions_delete_old
+from sessions_app.services import LOOKBACK_MAX_DAYS, user_sessions_delete_old
 
-# 100 years back stays inside datetime's range (1000000 days overflowed).
-MAX_DAYS = 36500
 # Each batch is one short transaction and one DELETE … WHERE id IN (…) with this many
 # parameters: far larger batches defeat the point, and a huge one overflowed LIMIT.
 MAX_BATCH_SIZE = 10000
@@ -24,7 +22,7 @@ class Command(BaseCommand):
             "--days",
             type=int,
             default=settings.USER_SESSION_RETENTION_DAYS,
-            help=f"keep sessions that ended within this many days, 1 to {MAX_DAYS} "
+            help=f"keep sessions that ended within this many days, 1 to {LOOKBACK_MAX_DAYS} "
             "(default: USER_SESSION_RETENTION_DAYS, %(default)s)",
         )
         parser.add_argument(
@@ -36,8 +34,8 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
 
     def handle(self, *args, days: int, batch_size: int, dry_run: bool, **options):
-        if not 1 <= days <= MAX_DAYS:
-            raise CommandError(f"--days must be between 1 and {MAX_DAYS} (100 years).")
+        if not 1 <= days <= LOOKBACK_MAX_DAYS:
+            raise CommandError(f"--days must be between 1 and {LOOKBACK_MAX_DAYS} (100 years).")
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise CommandError(f"--batch-size must be between 1 and {MAX_BATCH_SIZE}.")
         batches = []

@@ -3,11 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions_app.services import user_sessions_end_inactive
-
-# 100 years: far beyond any real timeout, and well inside what timedelta and the
-# databases' timestamps can hold (99999999999999 minutes overflowed).
-MAX_TIMEOUT_MINUTES = 100 * 365 * 24 * 60
+from sessions_app.services import LOOKBACK_MAX_MINUTES, user_sessions_end_inactive
 
 
 class Command(BaseCommand):
@@ -23,15 +19,15 @@ class Command(BaseCommand):
             "--timeout-minutes",
             type=int,
             default=settings.USER_SESSION_TIMEOUT_MINUTES,
-            help=f"minutes without a heartbeat, 1 to {MAX_TIMEOUT_MINUTES} "
+            help=f"minutes without a heartbeat, 1 to {LOOKBACK_MAX_MINUTES} "
             "(default: USER_SESSION_TIMEOUT_MINUTES, %(default)s)",
         )
         parser.add_argument("--dry-run", action="store_true", help="count only, change nothing")
 
     def handle(self, *args, timeout_minutes: int, dry_run: bool, **options):
-        if not 1 <= timeout_minutes <= MAX_TIMEOUT_MINUTES:
+        if not 1 <= timeout_minutes <= LOOKBACK_MAX_MINUTES:
             raise CommandError(
-                f"--timeout-minutes must be between 1 and {MAX_TIMEOUT_MINUTES} (100 years)."
+                f"--timeout-minutes must be between 1 and {LOOKBACK_MAX_MINUTES} (100 years)."
             )
         count = user_sessions_end_inactive(timeout_minutes=timeout_minutes, dry_run=dry_run)
         verb = "Would time out" if dry_run else "Timed out"

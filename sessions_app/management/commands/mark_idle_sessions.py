@@ -3,11 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions_app.services import user_sessions_mark_idle
-
-# 100 years: far beyond any real idle time, and well inside what timedelta and the
-# databases' timestamps can hold (99999999999999 minutes overflowed).
-MAX_IDLE_MINUTES = 100 * 365 * 24 * 60
+from sessions_app.services import LOOKBACK_MAX_MINUTES, user_sessions_mark_idle
 
 
 class Command(BaseCommand):
@@ -21,15 +17,15 @@ class Command(BaseCommand):
             "--idle-minutes",
             type=int,
             default=settings.USER_SESSION_IDLE_MINUTES,
-            help=f"minutes without a heartbeat, 1 to {MAX_IDLE_MINUTES} "
+            help=f"minutes without a heartbeat, 1 to {LOOKBACK_MAX_MINUTES} "
             "(default: USER_SESSION_IDLE_MINUTES, %(default)s)",
         )
         parser.add_argument("--dry-run", action="store_true", help="count only, change nothing")
 
     def handle(self, *args, idle_minutes: int, dry_run: bool, **options):
-        if not 1 <= idle_minutes <= MAX_IDLE_MINUTES:
+        if not 1 <= idle_minutes <= LOOKBACK_MAX_MINUTES:
             raise CommandError(
-                f"--idle-minutes must be between 1 and {MAX_IDLE_MINUTES} (100 years)."
+                f"--idle-minutes must be between 1 and {LOOKBACK_MAX_MINUTES} (100 years)."
             )
         count = user_sessions_mark_idle(idle_minutes=idle_minutes, dry_run=dry_run)
         verb = "Would mark" if dry_run else "Marked"
