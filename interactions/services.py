@@ -17,7 +17,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from common.db import update_returning
+from common.db import insert_or_read, update_returning
 from common.exceptions import ConflictError
 from interactions.models import AIInteraction, AISession
 from sessions_app.models import CustomerSession
@@ -63,12 +63,11 @@ def ai_session_get_or_create(
 ) -> tuple[AISession, bool]:
     """Create the AI session ``session_id`` (a new UUID when None), or return it.
 
-    Idempotent (seed 002): an existing id comes back unchanged with
-    ``created=False``, no error and no second row. Race-safe: ``INSERT … ON
-    CONFLICT DO NOTHING`` (bulk_create(ignore_conflicts=True)) then one read by
-    primary key; a concurrent insert of the same id waits for the other
-    transaction and then reads its row. ``created`` is True when the row read
-    back is the one this call inserted (same ``created_at`` instant).
+    Idempotent: an existing id comes back unchanged with ``created=False``, no
+    error and no second row. Race-safe (``common.db.insert_or_read`` on the
+    primary key): a concurrent insert of the same id waits for the other
+    transaction and then reads its row; ``created`` comes from the INSERT's
+    ``RETURNING``.
 
     Args:
         session_id: the frontend's UUID, or None for a new one.
@@ -96,9 +95,7 @@ def ai_session_get_or_create(
         created_at=now,
         updated_at=now,
     )
-    AISession.objects.bulk_create([candidate], ignore_conflicts=True)
-    session = AISession.objects.get(pk=candidate.pk)
-    created = session.created_at == now
+    session, created = insert_or_read(candidate, conflict="id")
     if owner_only and not created and session.user_id != user_id:
         raise ConflictError(
             "This session id is already used by another user.", code="session_id_taken"
@@ -231,18 +228,16 @@ def ai_interaction_log(
         )
     try:
         with transaction.atomic():
-            AISession.objects.bulk_create(
-                [
-                    AISession(
-                        id=session_pk,
-                        user_id=user_id,
-                        channel=channel,
-                        openai_conversation_id=openai_conversation_id,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                ],
-                ignore_conflicts=True,
+            insert_or_read(
+                AISession(
+                    id=session_pk,
+                    user_id=user_id,
+                    channel=channel,
+                    openai_conversation_id=openai_conversation_id,
+                    created_at=now,
+                    updated_at=now,
+                ),
+                conflict="id",
             )
             # Locks the session row: interactions of one session are counted in order.
             (session,) = update_returning(AISession.objects.filter(pk=session_pk), **bump)
@@ -269,7 +264,8 @@ def ai_interaction_log(
                 log.user_id = session.user_id
                 if user_id and user_id != session.user_id:
                     log.metadata["requested_user_id"] = user_id
-                if not usage_log_insert(log=log):
+                log, created = usage_log_insert(log=log)
+                if not created:
                     raise _DuplicateRequest
     except _DuplicateRequest:
         first = UsageLog.objects.select_related("interaction").get(request_id=log.request_id)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from ua_parser import parse as parse_user_agent
 
 from common.client_ip import mask_ip
-from common.db import INTEGER_MAX, update_returning
+from common.db import INTEGER_MAX, insert_or_read, update_returning
 from common.db_functions import DurationSeconds
 from common.exceptions import ConflictError, NotFoundError
 from common.merge_patch import json_merge_patch
@@ -85,7 +85,7 @@ def customer_session_start(
     marked ``expired`` and a new one is created.
 
     Race-safe: the partial unique index on ``phone WHERE status = 'active'``
-    decides; a losing INSERT (``ON CONFLICT DO NOTHING``) re-reads the winner.
+    decides (``common.db.insert_or_read``); a losing INSERT continues the winner.
 
     Raises: django ValidationError for an invalid phone or metadata that is not
     a JSON object.
@@ -100,23 +100,24 @@ def customer_session_start(
             existing = _touch_active(phone_sessions, now=now)
             if existing is not None:
                 return existing, False
-            candidate = CustomerSession(
-                customer_id=customer_id,
-                phone=phone,
-                channel=channel,
-                status=Status.ACTIVE,
-                created_at=now,
-                last_activity=now,
-                expires_at=now + _ttl(),
-                metadata=metadata or {},
+            session, created = insert_or_read(
+                CustomerSession(
+                    customer_id=customer_id,
+                    phone=phone,
+                    channel=channel,
+                    status=Status.ACTIVE,
+                    created_at=now,
+                    last_activity=now,
+                    expires_at=now + _ttl(),
+                    metadata=metadata or {},
+                ),
+                conflict="sessions_one_active_per_phone",
             )
-            CustomerSession.objects.bulk_create([candidate], ignore_conflicts=True)
-            if CustomerSession.objects.filter(pk=candidate.pk).exists():
-                return candidate, True
+            if created:
+                return session, True
             # Another request created the phone's active session first: loop to
-            # continue that one.
-    # Not a lost race: on SQLite, INSERT OR IGNORE also drops a row that fails a
-    # CHECK constraint. The phone stays out of the message (it is personal data).
+            # continue that one (or replace it when its window has run out).
+    # The phone stays out of the message (it is personal data).
     raise RuntimeError("could not start or continue a customer session after 5 attempts")
 
 
@@ -285,18 +286,15 @@ def user_profile_for_claims(*, claims: dict, registration_source: str = "") -> U
         # A savepoint: on Supabase the insert fails the auth.users foreign key when
         # the user was deleted while their token is still valid (IntegrityError).
         with transaction.atomic():
-            UserProfile.objects.bulk_create(
-                [
-                    UserProfile(
-                        id=user_id,
-                        email=email,
-                        phone=phone,
-                        registration_source=registration_source_clean(registration_source),
-                    )
-                ],
-                ignore_conflicts=True,
+            profile, _created = insert_or_read(
+                UserProfile(
+                    id=user_id,
+                    email=email,
+                    phone=phone,
+                    registration_source=registration_source_clean(registration_source),
+                ),
+                conflict="id",
             )
-        profile = UserProfile.objects.get(pk=user_id)
     else:
         changes = {}
         if email and email != profile.email:
@@ -419,14 +417,12 @@ def user_session_start(
         status=UserStatus.ACTIVE,
     )
     with transaction.atomic():
-        UserSession.objects.bulk_create([candidate], ignore_conflicts=True)
-        session = UserSession.objects.get(session_id=session_id)
+        session, created = insert_or_read(candidate, conflict="user_sessions_session_id_key")
         if session.user_id != user.pk:
             raise ConflictError(
                 "This session_id belongs to another user; generate a new one.",
                 code="session_id_taken",
             )
-        created = session.pk == candidate.pk
         if created and not user.registration_source:
             UserProfile.objects.filter(pk=user.pk, registration_source="").update(
                 registration_source=platform

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from common.db import INTEGER_MAX
+from common.db import INTEGER_MAX, insert_or_read
 from usage.models import UsageLog
 from usage.pricing import price_call
 
@@ -244,29 +244,23 @@ def usage_log_build(
     )
 
 
-def usage_log_insert(*, log: UsageLog) -> bool:
-    """Insert ``log``; False when its ``request_id`` is already recorded (nothing written).
+def usage_log_insert(*, log: UsageLog) -> tuple[UsageLog, bool]:
+    """Insert ``log`` unless its ``request_id`` is already recorded.
 
-    ``INSERT … ON CONFLICT DO NOTHING`` (bulk_create(ignore_conflicts=True)), then,
-    only when a request_id was given, a read of the new row's primary key: a
-    concurrent insert of the same request_id waits for the other transaction and
-    then does nothing, so exactly one row per request_id ever exists.
+    ``common.db.insert_or_read`` on the unique ``request_id``: a concurrent insert
+    of the same request_id waits for the other transaction and then reads its
+    row, so exactly one row per request_id ever exists. A row without a
+    request_id is always inserted.
 
-    Raises: RuntimeError when the row is missing although no row holds its
-    request_id (a constraint SQLite's INSERT OR IGNORE skipped silently).
+    Returns: ``(row, created)``; for a recorded request_id, the first row
+    (unchanged) and False.
+    Raises: IntegrityError for a row that breaks another constraint (token
+    counts, cost); nothing is written.
     """
-    if log.request_id is None:
-        log.save(force_insert=True)
-        return True
-    UsageLog.objects.bulk_create([log], ignore_conflicts=True)
-    if UsageLog.objects.filter(pk=log.pk).exists():
-        return True
-    if not UsageLog.objects.filter(request_id=log.request_id).exists():
-        raise RuntimeError(f"usage row for request {log.request_id!r} was not written")
-    return False
+    return insert_or_read(log, conflict="request_id")
 
 
-def usage_log_create(*, usage: TokenUsage | dict, **fields) -> tuple[UsageLog, bool]:
+def usage_log_create(*, usage: TokenUsage | dict, **fields: Any) -> tuple[UsageLog, bool]:
     """Record one call's usage: normalise, price, insert (one transaction).
 
     Args: ``usage`` as TokenUsage or a raw OpenAI usage object; ``fields`` as
@@ -279,6 +273,4 @@ def usage_log_create(*, usage: TokenUsage | dict, **fields) -> tuple[UsageLog, b
         usage = usage_normalize(usage)
     log = usage_log_build(usage=usage, **fields)
     with transaction.atomic():
-        if usage_log_insert(log=log):
-            return log, True
-    return UsageLog.objects.get(request_id=log.request_id), False
+        return usage_log_insert(log=log)
