@@ -16,6 +16,7 @@ class HealthzApi(APIView):
     """``GET /healthz`` (anyone): 200 ``{"status": "ok"}`` while the process serves
     requests. Touches nothing else, so a slow database does not restart the pod."""
 
+    authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
     @extend_schema(responses={200: _status_serializer}, tags=["health"])
@@ -28,6 +29,7 @@ class ReadyzApi(APIView):
     and every migration is applied; otherwise 503 with the error body whose code is
     ``database_unavailable`` or ``migrations_pending``."""
 
+    authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
     @extend_schema(responses={200: _status_serializer}, tags=["health"])

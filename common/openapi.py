@@ -1,46 +1,25 @@
-"""OpenAPI schema generation: the JSON error responses plus the API-key security
-scheme."""
+"""OpenAPI schema generation: the JSON error responses of every operation.
+
+Security schemes come from the authentication classes' extensions
+(``common.authentication``, ``sessions_app.authentication``)."""
 
 from django.db import models
 from drf_standardized_errors.openapi import AutoSchema as _AutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from rest_framework import serializers
-from rest_framework_api_key.permissions import BaseHasAPIKey
 
 from common import errors
-
-API_KEY_SCHEME = "ApiKeyAuth"
-
-
-def _accepts_api_key(permission) -> bool:
-    """True when ``permission`` is an API-key check, alone or inside ``|`` / ``&``."""
-    if isinstance(permission, BaseHasAPIKey):
-        return True
-    return any(
-        _accepts_api_key(getattr(permission, side))
-        for side in ("op1", "op2")
-        if hasattr(permission, side)
-    )
 
 
 class AutoSchema(_AutoSchema):
     """drf-standardized-errors' schema, documenting the JSON error bodies of
-    ``common.errors`` on every operation, and adding the ``X-API-Key`` requirement
-    to views whose permissions accept an API key (djangorestframework-api-key
-    checks keys in a permission, which drf-spectacular does not see on its own).
+    ``common.errors`` on every operation.
 
     The library documents errors only for views using its own exception handler;
     ``common.errors.exception_handler`` extends that handler, so the same rules
     apply, plus 413 (body too large) wherever a JSON body is parsed and 503
     (database unavailable) everywhere.
     """
-
-    def get_auth(self):
-        auth = super().get_auth() or []
-        if any(_accepts_api_key(p) for p in self.view.get_permissions()):
-            auth = [entry for entry in auth if entry != {}]
-            auth.insert(0, {API_KEY_SCHEME: []})
-        return auth
 
     def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
         # The library's dispatch, accepting our handler where it wants its own.

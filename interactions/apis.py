@@ -1,10 +1,10 @@
-"""AI sessions and interactions over HTTP (DESIGN.md "AI sessions and interactions").
+"""AI sessions and interactions over HTTP.
 
 ``POST /session/create`` keeps the exact path the seed's frontend calls; the
 rest lives under ``/api/v1/``. Views parse with a serializer, call a service or
 selector and render; the rules live in ``interactions.services``.
 
-Who may call (common.permissions):
+Who may call (common.authentication, common.permissions):
 - the AI backend and channel clients send ``X-API-Key``: every session;
 - a signed-in user (``Authorization: Bearer``) sees and creates only their own
   sessions. A request carrying both is treated as the signed-in user (the
@@ -15,15 +15,17 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.authentication import ApiKeyAuthentication
 from common.db import INTEGER_MAX
-from common.permissions import HasAPIKey, IsSignedInUser, signed_in_user_id
+from common.pagination import cursor_pagination
+from common.permissions import IsApiClient, IsSignedInUser, signed_in_user_id
 from interactions import selectors, services
 from interactions.filters import AISessionFilter
 from interactions.models import AIInteraction, AISession
+from sessions_app.authentication import VERIFY_BEARER, SupabaseJWTAuthentication
 from usage.models import UsageLog
 
 
@@ -246,27 +248,6 @@ class InteractionCreateInputSerializer(serializers.Serializer):
     metadata = serializers.DictField(required=False)
 
 
-# --- pagination -------------------------------------------------------------
-
-
-class AISessionCursorPagination(CursorPagination):
-    """Newest activity first; ``?page_size=`` up to 200 (default 50)."""
-
-    ordering = "-updated_at"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
-class AIInteractionCursorPagination(CursorPagination):
-    """Oldest first (a conversation reads top to bottom); ``?page_size=`` up to 200."""
-
-    ordering = "created_at"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 # --- views ------------------------------------------------------------------
 
 
@@ -276,14 +257,15 @@ class AISessionCreateApi(APIView):
     Body ``{session_id?, user_id?, channel?, title?, customer_session_id?,
     openai_conversation_id?}``.
     201 ``{session_id, …}`` for a new session (a given id is kept, none → a new
-    UUID); 200 with the same shape when it existed (idempotent, seed 002; an
+    UUID); 200 with the same shape when it existed (idempotent; an
     existing row is returned unchanged). A signed-in user's session is always
     theirs: a ``user_id`` other than their own is 403, and an existing id owned by
     anyone else is 409 ``session_id_taken``. 400 names a bad field (non-UUID id,
     unknown customer session); 403 without credentials.
     """
 
-    permission_classes = [HasAPIKey | IsSignedInUser]
+    authentication_classes = [SupabaseJWTAuthentication, ApiKeyAuthentication]
+    permission_classes = [IsApiClient | IsSignedInUser]
 
     @extend_schema(
         request=AISessionCreateInputSerializer,
@@ -324,7 +306,8 @@ class InteractionCreateApi(APIView):
     is written. The usage row's ``user_id`` is the session's owner.
     """
 
-    permission_classes = [HasAPIKey]
+    authentication_classes = [ApiKeyAuthentication, *VERIFY_BEARER]
+    permission_classes = [IsApiClient]
 
     @extend_schema(
         request=InteractionCreateInputSerializer,
@@ -357,9 +340,10 @@ class AISessionListApi(generics.ListAPIView):
     query per page whatever its size (plus the API-key check).
     """
 
-    permission_classes = [HasAPIKey | IsSignedInUser]
+    authentication_classes = [SupabaseJWTAuthentication, ApiKeyAuthentication]
+    permission_classes = [IsApiClient | IsSignedInUser]
     serializer_class = AISessionListItemSerializer
-    pagination_class = AISessionCursorPagination
+    pagination_class = cursor_pagination("-updated_at")
     filter_backends = [DjangoFilterBackend]
     filterset_class = AISessionFilter
 
@@ -380,9 +364,10 @@ class AIInteractionListApi(generics.ListAPIView):
     else. Two queries per page (the session, the page) whatever its size.
     """
 
-    permission_classes = [HasAPIKey | IsSignedInUser]
+    authentication_classes = [SupabaseJWTAuthentication, ApiKeyAuthentication]
+    permission_classes = [IsApiClient | IsSignedInUser]
     serializer_class = AIInteractionSerializer
-    pagination_class = AIInteractionCursorPagination
+    pagination_class = cursor_pagination("created_at")
     filter_backends: list = []
 
     def get_queryset(self):

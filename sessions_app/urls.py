@@ -1,5 +1,5 @@
 """Customer-session compatibility routes, at the exact paths the seeds' frontends call,
-and the signed-in user routes under /api/v1/ (issue 4)."""
+and the signed-in user routes under /api/v1/."""
 
 from django.urls import path, register_converter
 
@@ -26,7 +26,7 @@ urlpatterns = [
     path("session/restore", apis.SessionRestoreApi.as_view(), name="session-restore"),
     path("session/update", apis.SessionUpdateApi.as_view(), name="session-update"),
     path("session/end", apis.SessionEndApi.as_view(), name="session-end"),
-    # Signed-in users (issue 4)
+    # Signed-in users
     path("api/v1/me/", apis.MeApi.as_view(), name="me"),
     path("api/v1/user-sessions/", apis.UserSessionListCreateApi.as_view(), name="user-sessions"),
     path(

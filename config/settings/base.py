@@ -123,9 +123,10 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Django REST Framework --------------------------------------------------
 REST_FRAMEWORK = {
-    # Signed-in app users: Authorization: Bearer <Supabase access token> (issue 4).
-    "DEFAULT_AUTHENTICATION_CLASSES": ["sessions_app.authentication.SupabaseJWTAuthentication"],
-    # Deny by default: every view names who may call it.
+    # No caller by default: every view lists the authentication classes of the
+    # callers it accepts (common.authentication) and who may call it
+    # (common.permissions); a view that forgets is closed to everyone.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_PARSER_CLASSES": ["common.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

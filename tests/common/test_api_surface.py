@@ -16,8 +16,8 @@ def test_an_unknown_path_is_a_json_404(api_client):
     }
 
 
-def test_a_wrong_method_is_a_json_405(channel_client):
-    response = channel_client.get("/session/start")
+def test_a_wrong_method_is_a_json_405(api_client_with_key):
+    response = api_client_with_key.get("/session/start")
 
     assert response.status_code == 405
     assert response.json()["errors"][0]["code"] == "method_not_allowed"
@@ -65,3 +65,25 @@ def test_interactive_docs_are_served_without_a_cdn(api_client):
     assert "cdn.jsdelivr.net" not in html and "unpkg.com" not in html
     assert "/static/drf_spectacular_sidecar/" in html
     assert "fonts.googleapis.com" not in html
+
+
+def test_every_operation_names_the_security_scheme_of_its_callers(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    schemes = schema["components"]["securitySchemes"]
+    assert {"ApiKeyAuth", "SessionToken", "BearerAuth", "StaffSession"} <= set(schemes)
+    token = schemes["SessionToken"]
+    assert (token["type"], token["in"], token["name"]) == ("apiKey", "header", "X-Session-Token")
+    paths = schema["paths"]
+    assert paths["/session/update"]["post"]["security"] == [{"SessionToken": []}]
+    assert paths["/session/end"]["post"]["security"] == [{"SessionToken": []}]
+    assert paths["/session/restore"]["get"]["security"] == [
+        {"SessionToken": []},
+        {"ApiKeyAuth": []},
+    ]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if path in ("/healthz", "/readyz"):
+                assert operation["security"] == [{}]
+            else:
+                assert {} not in operation["security"], f"{method} {path} takes no caller"

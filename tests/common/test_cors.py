@@ -31,8 +31,10 @@ def test_a_listed_origin_passes_the_preflight_with_the_api_headers(api_client):
 
 
 @override_settings(CORS_ALLOWED_ORIGINS=[KIOSK])
-def test_a_listed_origin_can_read_the_response_and_its_request_id(channel_client):
-    response = channel_client.get("/session/restore", HTTP_ORIGIN=KIOSK, HTTP_X_SESSION_TOKEN="x")
+def test_a_listed_origin_can_read_the_response_and_its_request_id(api_client_with_key):
+    response = api_client_with_key.get(
+        "/session/restore", HTTP_ORIGIN=KIOSK, HTTP_X_SESSION_TOKEN="x"
+    )
 
     assert response.status_code == 404
     assert response["Access-Control-Allow-Origin"] == KIOSK

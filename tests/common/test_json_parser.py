@@ -30,8 +30,8 @@ def start_body(metadata: str) -> str:
 
 
 @pytest.mark.parametrize("metadata", UNSTORABLE_BODIES.values(), ids=UNSTORABLE_BODIES.keys())
-def test_session_start_refuses_metadata_the_database_cannot_store(channel_client, metadata):
-    response = channel_client.generic(
+def test_session_start_refuses_metadata_the_database_cannot_store(api_client_with_key, metadata):
+    response = api_client_with_key.generic(
         "POST", "/session/start", start_body(metadata), "application/json"
     )
 
@@ -41,33 +41,35 @@ def test_session_start_refuses_metadata_the_database_cannot_store(channel_client
 
 
 @pytest.mark.parametrize("metadata", UNSTORABLE_BODIES.values(), ids=UNSTORABLE_BODIES.keys())
-def test_interaction_log_refuses_metadata_the_database_cannot_store(channel_client, metadata):
+def test_interaction_log_refuses_metadata_the_database_cannot_store(api_client_with_key, metadata):
     body = (
         f'{{"session_id": "{uuid.uuid4()}", "prompt": "hi", "response": "hello", '
         f'"model_used": "gpt-4o", "metadata": {metadata}}}'
     )
 
-    response = channel_client.generic("POST", "/api/v1/interactions/", body, "application/json")
+    response = api_client_with_key.generic(
+        "POST", "/api/v1/interactions/", body, "application/json"
+    )
 
     assert response.status_code == 400
     assert (AISession.objects.count(), AIInteraction.objects.count()) == (0, 0)
 
 
-def test_a_body_nested_past_the_interpreter_stack_is_a_400(channel_client):
+def test_a_body_nested_past_the_interpreter_stack_is_a_400(api_client_with_key):
     """100 kB of brackets, under the size limit, used to raise RecursionError."""
     body = "[" * 50_000 + "]" * 50_000
 
-    response = channel_client.generic("POST", "/session/start", body, "application/json")
+    response = api_client_with_key.generic("POST", "/session/start", body, "application/json")
 
     assert response.status_code == 400
     assert "nested deeper" in response.json()["errors"][0]["detail"]
 
 
-def test_nesting_up_to_the_limit_and_ordinary_unicode_are_kept(channel_client):
+def test_nesting_up_to_the_limit_and_ordinary_unicode_are_kept(api_client_with_key):
     nested = "[" * (JSON_MAX_DEPTH - 2) + "]" * (JSON_MAX_DEPTH - 2)  # metadata sits at depth 2
     metadata = f'{{"nested": {nested}, "name": "Priya \\u00e9 \\ud83d\\ude00", "n": 1e300}}'
 
-    response = channel_client.generic(
+    response = api_client_with_key.generic(
         "POST", "/session/start", start_body(metadata), "application/json"
     )
 

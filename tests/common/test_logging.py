@@ -21,9 +21,9 @@ def test_a_request_error_is_one_log_line_with_the_request_id(api_client, caplog)
     assert records[0].status_code == 400
 
 
-def test_tokens_and_keys_never_reach_the_logs(api_client, channel_client, api_key, caplog):
+def test_tokens_and_keys_never_reach_the_logs(api_client, api_client_with_key, api_key, caplog):
     caplog.set_level(logging.DEBUG)
-    started = channel_client.post(
+    started = api_client_with_key.post(
         "/session/start",
         {"phone": "+919876543210", "channel": "kiosk", "customer_id": "103"},
         format="json",

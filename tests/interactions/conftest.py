@@ -1,16 +1,16 @@
-"""Callers of the AI-session endpoints: two signed-in users."""
+"""Callers of the AI-session endpoints: two signed-in users with real tokens."""
 
 import pytest
 from rest_framework.test import APIClient
 
-from tests.interactions.helpers import ALICE, BOB, signed_in_client
+from tests.interactions.helpers import ALICE, BOB
 
 
 @pytest.fixture
-def alice() -> APIClient:
-    return signed_in_client(ALICE)
+def alice(user_client_for) -> APIClient:
+    return user_client_for(ALICE)
 
 
 @pytest.fixture
-def bob() -> APIClient:
-    return signed_in_client(BOB)
+def bob(user_client_for) -> APIClient:
+    return user_client_for(BOB)

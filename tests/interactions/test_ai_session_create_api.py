@@ -14,19 +14,19 @@ pytestmark = pytest.mark.django_db
 CREATE = "/session/create"
 
 
-def test_without_an_id_a_new_uuid_is_created_and_stored(channel_client):
-    response = channel_client.post(CREATE, {}, format="json")
+def test_without_an_id_a_new_uuid_is_created_and_stored(api_client_with_key):
+    response = api_client_with_key.post(CREATE, {}, format="json")
 
     assert response.status_code == 201
     session_id = uuid.UUID(response.json()["session_id"])
     assert AISession.objects.filter(pk=session_id).exists()
 
 
-def test_the_frontends_id_is_the_rows_id(channel_client):
+def test_the_frontends_id_is_the_rows_id(api_client_with_key):
     """Seed 002 'before': the backend stored a different UUID than it answered."""
     session_id = uuid.uuid4()
 
-    response = channel_client.post(
+    response = api_client_with_key.post(
         CREATE, {"session_id": str(session_id), "user_id": "kiosk-7"}, format="json"
     )
 
@@ -36,11 +36,11 @@ def test_the_frontends_id_is_the_rows_id(channel_client):
     assert (row.pk, row.user_id) == (session_id, "kiosk-7")
 
 
-def test_creating_an_existing_id_again_is_200_and_no_duplicate(channel_client):
+def test_creating_an_existing_id_again_is_200_and_no_duplicate(api_client_with_key):
     session_id = str(uuid.uuid4())
-    first = channel_client.post(CREATE, {"session_id": session_id}, format="json")
+    first = api_client_with_key.post(CREATE, {"session_id": session_id}, format="json")
 
-    again = channel_client.post(
+    again = api_client_with_key.post(
         CREATE, {"session_id": session_id, "user_id": "someone-else"}, format="json"
     )
 
@@ -50,10 +50,10 @@ def test_creating_an_existing_id_again_is_200_and_no_duplicate(channel_client):
     assert AISession.objects.get().user_id is None  # an existing row is not changed
 
 
-def test_channel_title_and_customer_session_are_stored(channel_client):
+def test_channel_title_and_customer_session_are_stored(api_client_with_key):
     customer = CustomerSessionFactory()
 
-    response = channel_client.post(
+    response = api_client_with_key.post(
         CREATE,
         {
             "channel": "whatsapp",
@@ -72,13 +72,13 @@ def test_channel_title_and_customer_session_are_stored(channel_client):
     )
 
 
-def test_the_openai_conversation_id_is_stored_on_a_new_session_only(channel_client):
+def test_the_openai_conversation_id_is_stored_on_a_new_session_only(api_client_with_key):
     session_id = str(uuid.uuid4())
 
-    created = channel_client.post(
+    created = api_client_with_key.post(
         CREATE, {"session_id": session_id, "openai_conversation_id": "conv_abc"}, format="json"
     )
-    again = channel_client.post(
+    again = api_client_with_key.post(
         CREATE, {"session_id": session_id, "openai_conversation_id": "conv_other"}, format="json"
     )
 
@@ -99,8 +99,8 @@ def test_the_openai_conversation_id_is_stored_on_a_new_session_only(channel_clie
         ({"customer_session_id": str(uuid.uuid4())}, "customer_session_id"),
     ],
 )
-def test_bad_input_is_400_naming_the_field_and_writes_nothing(channel_client, body, attr):
-    response = channel_client.post(CREATE, body, format="json")
+def test_bad_input_is_400_naming_the_field_and_writes_nothing(api_client_with_key, body, attr):
+    response = api_client_with_key.post(CREATE, body, format="json")
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == attr

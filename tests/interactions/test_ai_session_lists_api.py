@@ -24,7 +24,7 @@ def session_ids(response) -> list[str]:
     return [row["session_id"] for row in response.json()["results"]]
 
 
-def test_sessions_come_newest_activity_first_with_their_totals(channel_client):
+def test_sessions_come_newest_activity_first_with_their_totals(api_client_with_key):
     now = timezone.now()
     old = AISessionFactory(updated_at=now - timedelta(days=2))
     recent = AISessionFactory(updated_at=now - timedelta(hours=1))
@@ -34,7 +34,7 @@ def test_sessions_come_newest_activity_first_with_their_totals(channel_client):
         )
     UsageLogFactory(ai_session=old, request_model="mystery", cost_usd=None, price_unknown=True)
 
-    response = channel_client.get(SESSIONS)
+    response = api_client_with_key.get(SESSIONS)
 
     assert response.status_code == 200
     rows = response.json()["results"]
@@ -48,13 +48,13 @@ def test_sessions_come_newest_activity_first_with_their_totals(channel_client):
     assert rows[1]["total_tokens"] == 0 and rows[1]["total_cost_usd"] is None
 
 
-def test_the_list_is_cursor_paginated(channel_client):
+def test_the_list_is_cursor_paginated(api_client_with_key):
     now = timezone.now()
     sessions = [AISessionFactory(updated_at=now - timedelta(minutes=i)) for i in range(5)]
 
-    first = channel_client.get(SESSIONS, {"page_size": 2})
-    second = channel_client.get(first.json()["next"])
-    third = channel_client.get(second.json()["next"])
+    first = api_client_with_key.get(SESSIONS, {"page_size": 2})
+    second = api_client_with_key.get(first.json()["next"])
+    third = api_client_with_key.get(second.json()["next"])
 
     seen = session_ids(first) + session_ids(second) + session_ids(third)
     assert seen == [str(s.pk) for s in sessions]
@@ -62,15 +62,15 @@ def test_the_list_is_cursor_paginated(channel_client):
     assert "cursor=" in first.json()["next"]
 
 
-def test_filters_by_user_channel_and_date(channel_client):
+def test_filters_by_user_channel_and_date(api_client_with_key):
     now = timezone.now()
     mine = AISessionFactory(user_id="u1", channel="kiosk", created_at=now - timedelta(days=3))
     AISessionFactory(user_id="u2", channel="whatsapp", created_at=now - timedelta(days=1))
     newer = AISessionFactory(user_id="u1", channel="whatsapp", created_at=now)
 
-    by_user = channel_client.get(SESSIONS, {"user_id": "u1"})
-    by_channel = channel_client.get(SESSIONS, {"channel": "kiosk"})
-    by_date = channel_client.get(
+    by_user = api_client_with_key.get(SESSIONS, {"user_id": "u1"})
+    by_channel = api_client_with_key.get(SESSIONS, {"channel": "kiosk"})
+    by_date = api_client_with_key.get(
         SESSIONS, {"user_id": "u1", "created_after": (now - timedelta(days=2)).isoformat()}
     )
 
@@ -79,8 +79,8 @@ def test_filters_by_user_channel_and_date(channel_client):
     assert session_ids(by_date) == [str(newer.pk)]
 
 
-def test_a_bad_filter_value_is_400_naming_it(channel_client):
-    response = channel_client.get(SESSIONS, {"created_after": "last tuesday"})
+def test_a_bad_filter_value_is_400_naming_it(api_client_with_key):
+    response = api_client_with_key.get(SESSIONS, {"created_after": "last tuesday"})
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "created_after"
@@ -96,21 +96,21 @@ def test_a_bad_filter_value_is_400_naming_it(channel_client):
         "0001-01-01T00:00:00+12:00",  # UTC: year 0
     ],
 )
-def test_a_date_time_outside_utcs_range_is_400_naming_it(channel_client, param, value):
+def test_a_date_time_outside_utcs_range_is_400_naming_it(api_client_with_key, param, value):
     """It parses, but has no UTC instant: SQLite's adapter raised OverflowError (a 500)."""
     AISessionFactory()
 
-    response = channel_client.get(SESSIONS, {param: value})
+    response = api_client_with_key.get(SESSIONS, {param: value})
 
     assert response.status_code == 400
     error = response.json()["errors"][0]
     assert (error["attr"], error["code"]) == (param, "out_of_range")
 
 
-def test_the_extreme_date_times_that_exist_in_utc_still_filter(channel_client):
+def test_the_extreme_date_times_that_exist_in_utc_still_filter(api_client_with_key):
     session = AISessionFactory()
 
-    response = channel_client.get(
+    response = api_client_with_key.get(
         SESSIONS,
         {"created_after": "0001-01-01T00:00:00Z", "created_before": "9999-12-31T23:59:59Z"},
     )
@@ -138,7 +138,7 @@ def test_the_list_needs_credentials(api_client):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_the_list_is_a_constant_number_of_queries(channel_client, django_assert_num_queries):
+def test_the_list_is_a_constant_number_of_queries(api_client_with_key, django_assert_num_queries):
     def fill(count):
         for _ in range(count):
             session = AISessionFactory()
@@ -147,16 +147,16 @@ def test_the_list_is_a_constant_number_of_queries(channel_client, django_assert_
 
     fill(3)
     with django_assert_num_queries(2) as small:  # the API key, the page
-        channel_client.get(SESSIONS, {"page_size": 3})
+        api_client_with_key.get(SESSIONS, {"page_size": 3})
     fill(60)
 
     with django_assert_num_queries(len(small.captured_queries)):
-        response = channel_client.get(SESSIONS, {"page_size": 60})
+        response = api_client_with_key.get(SESSIONS, {"page_size": 60})
 
     assert len(response.json()["results"]) == 60
 
 
-def test_history_is_oldest_first_and_cursor_paginated(channel_client):
+def test_history_is_oldest_first_and_cursor_paginated(api_client_with_key):
     session = AISessionFactory()
     start = timezone.now() - timedelta(hours=1)
     interactions = [
@@ -165,23 +165,23 @@ def test_history_is_oldest_first_and_cursor_paginated(channel_client):
     ]
     AIInteractionFactory()  # another session's
 
-    first = channel_client.get(history(session.pk), {"page_size": 3})
-    second = channel_client.get(first.json()["next"])
+    first = api_client_with_key.get(history(session.pk), {"page_size": 3})
+    second = api_client_with_key.get(first.json()["next"])
 
     ids = [r["id"] for r in first.json()["results"] + second.json()["results"]]
     assert ids == [str(i.pk) for i in interactions]
     assert first.json()["results"][0]["prompt"] == interactions[0].prompt
 
 
-def test_history_is_a_constant_number_of_queries(channel_client, django_assert_num_queries):
+def test_history_is_a_constant_number_of_queries(api_client_with_key, django_assert_num_queries):
     session = AISessionFactory()
     AIInteractionFactory.create_batch(3, session=session)
     with django_assert_num_queries(3) as small:  # the API key, the session, the page
-        channel_client.get(history(session.pk), {"page_size": 3})
+        api_client_with_key.get(history(session.pk), {"page_size": 3})
     AIInteractionFactory.create_batch(60, session=session)
 
     with django_assert_num_queries(len(small.captured_queries)):
-        response = channel_client.get(history(session.pk), {"page_size": 60})
+        response = api_client_with_key.get(history(session.pk), {"page_size": 60})
 
     assert len(response.json()["results"]) == 60
 
@@ -198,9 +198,9 @@ def test_the_owner_reads_their_history_and_others_get_404(alice, bob):
     assert stranger.json()["errors"][0]["code"] == "ai_session_not_found"
 
 
-def test_history_of_an_unknown_or_malformed_session_is_404(channel_client):
-    assert channel_client.get(history(uuid.uuid4())).status_code == 404
-    assert channel_client.get("/api/v1/ai-sessions/abc-123/interactions/").status_code == 404
+def test_history_of_an_unknown_or_malformed_session_is_404(api_client_with_key):
+    assert api_client_with_key.get(history(uuid.uuid4())).status_code == 404
+    assert api_client_with_key.get("/api/v1/ai-sessions/abc-123/interactions/").status_code == 404
 
 
 def test_history_needs_credentials(api_client):

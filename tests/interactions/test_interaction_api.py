@@ -35,11 +35,11 @@ def nothing_written():
     ) == (0, 0, 0)
 
 
-def test_an_unknown_session_id_is_created_with_the_interaction(channel_client):
+def test_an_unknown_session_id_is_created_with_the_interaction(api_client_with_key):
     """Seed 002 'before': this was a foreign-key error and a 500."""
     session_id = str(uuid.uuid4())
 
-    response = log(channel_client, session_id=session_id, usage=GPT4O_CHAT_USAGE)
+    response = log(api_client_with_key, session_id=session_id, usage=GPT4O_CHAT_USAGE)
 
     assert response.status_code == 201
     body = response.json()
@@ -54,11 +54,11 @@ def test_an_unknown_session_id_is_created_with_the_interaction(channel_client):
     assert interaction.tokens_used == 1500
 
 
-def test_an_existing_session_keeps_its_row_and_counts_up(channel_client):
+def test_an_existing_session_keeps_its_row_and_counts_up(api_client_with_key):
     session = AISessionFactory(user_id="kiosk-7")
 
     for _ in range(3):
-        assert log(channel_client, session_id=str(session.pk)).status_code == 201
+        assert log(api_client_with_key, session_id=str(session.pk)).status_code == 201
 
     session.refresh_from_db()
     assert AISession.objects.count() == 1
@@ -67,9 +67,9 @@ def test_an_existing_session_keeps_its_row_and_counts_up(channel_client):
     assert AIInteraction.objects.filter(session=session).count() == 3
 
 
-def test_the_usage_row_is_written_with_the_token_split_and_cost(channel_client):
+def test_the_usage_row_is_written_with_the_token_split_and_cost(api_client_with_key):
     response = log(
-        channel_client,
+        api_client_with_key,
         usage=GPT4O_CHAT_USAGE,
         user_id="user-42",
         latency_ms=950,
@@ -96,14 +96,14 @@ def test_the_usage_row_is_written_with_the_token_split_and_cost(channel_client):
     assert response.json()["usage"]["cost_usd"] == f"{row.cost_usd:.12f}"
 
 
-def test_the_cost_of_a_known_gpt_4o_call_is_genai_prices_own_figure(channel_client):
+def test_the_cost_of_a_known_gpt_4o_call_is_genai_prices_own_figure(api_client_with_key):
     expected = calc_price(
         Usage(input_tokens=1200, cache_read_tokens=1024, output_tokens=300),
         "gpt-4o",
         provider_id="openai",
     ).total_price
 
-    log(channel_client, usage=GPT4O_CHAT_USAGE)
+    log(api_client_with_key, usage=GPT4O_CHAT_USAGE)
 
     row = UsageLog.objects.get()
     assert row.cost_usd == expected
@@ -113,7 +113,7 @@ def test_the_cost_of_a_known_gpt_4o_call_is_genai_prices_own_figure(channel_clie
     assert row.price_source == "genai-prices" and row.price_version
 
 
-def test_responses_shape_usage_with_reasoning_tokens(channel_client):
+def test_responses_shape_usage_with_reasoning_tokens(api_client_with_key):
     usage = {
         "input_tokens": 2000,
         "input_tokens_details": {"cached_tokens": 500},
@@ -122,7 +122,7 @@ def test_responses_shape_usage_with_reasoning_tokens(channel_client):
         "total_tokens": 2900,
     }
 
-    response = log(channel_client, model_used="o3-mini", usage=usage)
+    response = log(api_client_with_key, model_used="o3-mini", usage=usage)
 
     assert response.status_code == 201
     row = UsageLog.objects.get()
@@ -140,9 +140,9 @@ def test_responses_shape_usage_with_reasoning_tokens(channel_client):
     assert (interaction.reasoning_output_tokens, interaction.tokens_used) == (640, 2900)
 
 
-def test_an_unknown_model_is_stored_without_a_price_and_flagged(channel_client):
+def test_an_unknown_model_is_stored_without_a_price_and_flagged(api_client_with_key):
     response = log(
-        channel_client,
+        api_client_with_key,
         model_used="ft:acme-internal",
         usage={"prompt_tokens": 10, "completion_tokens": 5},
     )
@@ -155,8 +155,8 @@ def test_an_unknown_model_is_stored_without_a_price_and_flagged(channel_client):
     assert response.json()["usage"]["cost_usd"] is None
 
 
-def test_without_usage_no_usage_row_is_written(channel_client):
-    response = log(channel_client, tokens_used=42)
+def test_without_usage_no_usage_row_is_written(api_client_with_key):
+    response = log(api_client_with_key, tokens_used=42)
 
     assert response.status_code == 201
     assert response.json()["usage"] is None
@@ -164,22 +164,26 @@ def test_without_usage_no_usage_row_is_written(channel_client):
     assert UsageLog.objects.count() == 0
 
 
-def test_text_is_stored_exactly_as_sent(channel_client):
+def test_text_is_stored_exactly_as_sent(api_client_with_key):
     prompt = "  नमस्ते!\n  Do you have 👟 size 9?  "
 
-    log(channel_client, prompt=prompt, metadata={"items": ["sku-1"]})
+    log(api_client_with_key, prompt=prompt, metadata={"items": ["sku-1"]})
 
     interaction = AIInteraction.objects.get()
     assert interaction.prompt == prompt
     assert interaction.metadata == {"items": ["sku-1"]}
 
 
-def test_a_duplicate_request_id_returns_the_first_interaction_and_writes_nothing(channel_client):
+def test_a_duplicate_request_id_returns_the_first_interaction_and_writes_nothing(
+    api_client_with_key,
+):
     session_id = str(uuid.uuid4())
-    first = log(channel_client, session_id=session_id, usage=GPT4O_CHAT_USAGE, request_id="req_123")
+    first = log(
+        api_client_with_key, session_id=session_id, usage=GPT4O_CHAT_USAGE, request_id="req_123"
+    )
 
     retry = log(
-        channel_client,
+        api_client_with_key,
         session_id=session_id,
         response="a different answer",
         usage={"prompt_tokens": 1, "completion_tokens": 1},
@@ -195,13 +199,13 @@ def test_a_duplicate_request_id_returns_the_first_interaction_and_writes_nothing
     assert AISession.objects.get().interaction_count == 1
 
 
-def test_a_request_id_without_usage_is_400_and_writes_nothing(channel_client):
+def test_a_request_id_without_usage_is_400_and_writes_nothing(api_client_with_key):
     """Duplicates are found on the usage row; without usage there is none, so a
     request_id would promise a deduplication that cannot happen."""
     session_id = str(uuid.uuid4())
 
     responses = [
-        log(channel_client, session_id=session_id, request_id="req_no_usage") for _ in range(2)
+        log(api_client_with_key, session_id=session_id, request_id="req_no_usage") for _ in range(2)
     ]
 
     for response in responses:
@@ -211,8 +215,8 @@ def test_a_request_id_without_usage_is_400_and_writes_nothing(channel_client):
     assert nothing_written()
 
 
-def test_an_openai_response_id_without_usage_is_stored_but_not_a_request_id(channel_client):
-    response = log(channel_client, openai_response_id="resp_abc", tokens_used=12)
+def test_an_openai_response_id_without_usage_is_stored_but_not_a_request_id(api_client_with_key):
+    response = log(api_client_with_key, openai_response_id="resp_abc", tokens_used=12)
 
     assert response.status_code == 201
     assert response.json()["openai_response_id"] == "resp_abc"
@@ -221,22 +225,25 @@ def test_an_openai_response_id_without_usage_is_stored_but_not_a_request_id(chan
     assert UsageLog.objects.count() == 0
 
 
-def test_a_duplicate_with_usage_is_still_found_by_openai_response_id(channel_client):
+def test_a_duplicate_with_usage_is_still_found_by_openai_response_id(api_client_with_key):
     session_id = str(uuid.uuid4())
     body = {"session_id": session_id, "usage": GPT4O_CHAT_USAGE, "openai_response_id": "resp_1"}
 
-    first, retry = log(channel_client, **body), log(channel_client, **body)
+    first, retry = log(api_client_with_key, **body), log(api_client_with_key, **body)
 
     assert (first.status_code, retry.status_code) == (201, 200)
     assert retry.json()["duplicate"] is True and retry.json()["id"] == first.json()["id"]
     assert AIInteraction.objects.count() == 1 and UsageLog.objects.count() == 1
 
 
-def test_the_usage_row_belongs_to_the_sessions_owner_not_the_bodys_user(channel_client):
+def test_the_usage_row_belongs_to_the_sessions_owner_not_the_bodys_user(api_client_with_key):
     session = AISessionFactory(user_id="owner-1")
 
     response = log(
-        channel_client, session_id=str(session.pk), user_id="someone-else", usage=GPT4O_CHAT_USAGE
+        api_client_with_key,
+        session_id=str(session.pk),
+        user_id="someone-else",
+        usage=GPT4O_CHAT_USAGE,
     )
 
     assert response.status_code == 201
@@ -247,10 +254,10 @@ def test_the_usage_row_belongs_to_the_sessions_owner_not_the_bodys_user(channel_
     assert session.user_id == "owner-1"
 
 
-def test_the_bodys_user_owns_a_session_without_owner_and_its_usage(channel_client):
+def test_the_bodys_user_owns_a_session_without_owner_and_its_usage(api_client_with_key):
     session = AISessionFactory(user_id=None)
 
-    log(channel_client, session_id=str(session.pk), user_id="user-7", usage=GPT4O_CHAT_USAGE)
+    log(api_client_with_key, session_id=str(session.pk), user_id="user-7", usage=GPT4O_CHAT_USAGE)
 
     session.refresh_from_db()
     row = UsageLog.objects.get()
@@ -258,20 +265,20 @@ def test_the_bodys_user_owns_a_session_without_owner_and_its_usage(channel_clien
     assert "requested_user_id" not in row.metadata
 
 
-def test_the_openai_conversation_id_is_set_once_and_never_overwritten(channel_client):
+def test_the_openai_conversation_id_is_set_once_and_never_overwritten(api_client_with_key):
     session_id = str(uuid.uuid4())
 
-    log(channel_client, session_id=session_id, openai_conversation_id="conv_1")
-    log(channel_client, session_id=session_id, openai_conversation_id="conv_2")
-    log(channel_client, session_id=session_id)
+    log(api_client_with_key, session_id=session_id, openai_conversation_id="conv_1")
+    log(api_client_with_key, session_id=session_id, openai_conversation_id="conv_2")
+    log(api_client_with_key, session_id=session_id)
 
     assert AISession.objects.get().openai_conversation_id == "conv_1"
 
 
-def test_a_request_id_used_by_another_kind_of_call_is_409(channel_client):
+def test_a_request_id_used_by_another_kind_of_call_is_409(api_client_with_key):
     UsageLogFactory(request_id="req_embed_1", service="embeddings")
 
-    response = log(channel_client, usage=GPT4O_CHAT_USAGE, request_id="req_embed_1")
+    response = log(api_client_with_key, usage=GPT4O_CHAT_USAGE, request_id="req_embed_1")
 
     assert response.status_code == 409
     assert response.json()["errors"][0]["code"] == "duplicate_request_id"
@@ -347,18 +354,18 @@ def test_only_api_key_holders_may_log(api_client, alice):
         ({"usage": "lots"}, "usage"),
     ],
 )
-def test_bad_input_is_400_naming_the_field_and_writes_nothing(channel_client, change, attr):
-    response = log(channel_client, **change)
+def test_bad_input_is_400_naming_the_field_and_writes_nothing(api_client_with_key, change, attr):
+    response = log(api_client_with_key, **change)
 
     assert response.status_code == 400, response.json()
     assert attr in [error["attr"] for error in response.json()["errors"]]
     assert nothing_written()
 
 
-def test_an_empty_response_is_logged_with_its_usage(channel_client):
+def test_an_empty_response_is_logged_with_its_usage(api_client_with_key):
     """OpenAI answers with empty content for a tool call or the content filter."""
     response = log(
-        channel_client,
+        api_client_with_key,
         response="",
         finish_reason="tool_calls",
         usage={"prompt_tokens": 80, "completion_tokens": 20, "total_tokens": 100},
@@ -374,29 +381,29 @@ def test_an_empty_response_is_logged_with_its_usage(channel_client):
     assert (row.interaction_id, row.total_tokens) == (interaction.pk, 100)
 
 
-def test_an_empty_prompt_is_logged_too(channel_client):
-    assert log(channel_client, prompt="").status_code == 201
+def test_an_empty_prompt_is_logged_too(api_client_with_key):
+    assert log(api_client_with_key, prompt="").status_code == 201
     assert AIInteraction.objects.get().prompt == ""
 
 
-def test_missing_prompt_and_response_are_both_named(channel_client):
-    response = channel_client.post(LOG, {"session_id": str(uuid.uuid4())}, format="json")
+def test_missing_prompt_and_response_are_both_named(api_client_with_key):
+    response = api_client_with_key.post(LOG, {"session_id": str(uuid.uuid4())}, format="json")
 
     assert response.status_code == 400
     assert {e["attr"] for e in response.json()["errors"]} == {"prompt", "response"}
     assert nothing_written()
 
 
-def test_an_unknown_usage_shape_says_which_shapes_are_accepted(channel_client):
-    response = log(channel_client, usage={"tokens": 10})
+def test_an_unknown_usage_shape_says_which_shapes_are_accepted(api_client_with_key):
+    response = log(api_client_with_key, usage={"tokens": 10})
 
     error = response.json()["errors"][0]
     assert (error["attr"], error["code"]) == ("usage", "unknown_usage_shape")
     assert "prompt_tokens" in error["detail"] and "input_tokens" in error["detail"]
 
 
-def test_a_body_that_is_not_json_is_400(channel_client):
-    response = channel_client.post(LOG, "{not json", content_type="application/json")
+def test_a_body_that_is_not_json_is_400(api_client_with_key):
+    response = api_client_with_key.post(LOG, "{not json", content_type="application/json")
 
     assert response.status_code == 400
     assert nothing_written()

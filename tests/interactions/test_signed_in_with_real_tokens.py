@@ -7,12 +7,11 @@ import pytest
 
 from interactions.models import AISession
 from tests.interactions.factories import AIInteractionFactory, AISessionFactory
-from tests.sessions_app.user_factories import supabase, user_client_for  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_signed_in_user_creates_lists_and_reads_their_own_sessions(user_client_for):  # noqa: F811
+def test_a_signed_in_user_creates_lists_and_reads_their_own_sessions(user_client_for):
     me, stranger = str(uuid.uuid4()), str(uuid.uuid4())
     client = user_client_for(me)
     theirs = AISessionFactory(user_id=stranger)
@@ -33,7 +32,7 @@ def test_a_signed_in_user_creates_lists_and_reads_their_own_sessions(user_client
     assert for_someone_else.status_code == 403
 
 
-def test_a_signed_in_user_cannot_log_interactions(user_client_for):  # noqa: F811
+def test_a_signed_in_user_cannot_log_interactions(user_client_for):
     response = user_client_for(str(uuid.uuid4())).post(
         "/api/v1/interactions/",
         {"session_id": str(uuid.uuid4()), "prompt": "p", "response": "r"},

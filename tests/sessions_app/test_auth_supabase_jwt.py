@@ -15,10 +15,9 @@ from django.core.checks import run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from sessions_app.authentication import jwks_client_for, reset_jwks_clients, supabase_jwks_url
 from sessions_app.models import UserProfile
-from tests.sessions_app import user_factories
-from tests.sessions_app.user_factories import (
+from sessions_app.supabase_tokens import jwks_client_for, reset_jwks_clients, supabase_jwks_url
+from tests.tokens import (
     JWKS_PATH,
     TEST_JWT_SECRET,
     bearer_client,
@@ -30,8 +29,6 @@ from tests.sessions_app.user_factories import (
 pytestmark = pytest.mark.django_db
 
 # Shared fixtures (this directory has no conftest of its own for them).
-supabase = user_factories.supabase
-jwks_server = user_factories.jwks_server
 
 ME = "/api/v1/me/"
 

@@ -21,10 +21,10 @@ def start(client, **body):
     return client.post(START, body, format="json")
 
 
-def test_two_customers_make_two_rows_with_text_customer_ids(channel_client):
+def test_two_customers_make_two_rows_with_text_customer_ids(api_client_with_key):
     """Seed 001 scenario 1: two customers on two phones → two rows, ids kept as text."""
-    first = start(channel_client, phone="+919876543210", channel="chat", customer_id="103")
-    second = start(channel_client, phone="+919987654321", channel="kiosk", customer_id="104")
+    first = start(api_client_with_key, phone="+919876543210", channel="chat", customer_id="103")
+    second = start(api_client_with_key, phone="+919987654321", channel="kiosk", customer_id="104")
 
     assert first.status_code == 201 and second.status_code == 201
     rows = CustomerSession.objects.order_by("customer_id")
@@ -36,8 +36,8 @@ def test_two_customers_make_two_rows_with_text_customer_ids(channel_client):
     assert first.json()["session_token"] != second.json()["session_token"]
 
 
-def test_start_answers_the_session_shape_of_the_design(channel_client):
-    response = start(channel_client, metadata={"cart": []})
+def test_start_answers_the_session_shape_of_the_design(api_client_with_key):
+    response = start(api_client_with_key, metadata={"cart": []})
 
     body = response.json()
     assert set(body) == {"session_token", "session"}
@@ -56,23 +56,23 @@ def test_start_answers_the_session_shape_of_the_design(channel_client):
     assert len(body["session_token"]) >= 43  # 256 bits, URL-safe base64
 
 
-def test_phone_in_any_notation_is_stored_as_e164(channel_client):
-    response = start(channel_client, phone="+91-98765 43210")
+def test_phone_in_any_notation_is_stored_as_e164(api_client_with_key):
+    response = start(api_client_with_key, phone="+91-98765 43210")
 
     assert response.json()["session"]["phone"] == "+919876543210"
     assert CustomerSession.objects.get().phone == "+919876543210"
 
 
-def test_numeric_customer_id_is_kept_as_text(channel_client):
-    start(channel_client, customer_id=103)
+def test_numeric_customer_id_is_kept_as_text(api_client_with_key):
+    start(api_client_with_key, customer_id=103)
 
     assert CustomerSession.objects.get().customer_id == "103"
 
 
-def test_same_phone_on_another_channel_continues_the_session(channel_client):
+def test_same_phone_on_another_channel_continues_the_session(api_client_with_key):
     """Omni-channel: the kiosk picks up the session the customer began in chat."""
-    first = start(channel_client, channel="chat", metadata={"chat": ["hi"]})
-    again = start(channel_client, channel="kiosk", metadata={"ignored": True})
+    first = start(api_client_with_key, channel="chat", metadata={"chat": ["hi"]})
+    again = start(api_client_with_key, channel="kiosk", metadata={"ignored": True})
 
     assert again.status_code == 200
     assert again.json()["session_token"] == first.json()["session_token"]
@@ -81,13 +81,13 @@ def test_same_phone_on_another_channel_continues_the_session(channel_client):
     assert CustomerSession.objects.count() == 1
 
 
-def test_logout_then_login_makes_a_new_row(channel_client, api_client):
+def test_logout_then_login_makes_a_new_row(api_client_with_key, api_client):
     """Seed 001 scenario 2: after logout the same phone gets a new session."""
-    first = start(channel_client)
+    first = start(api_client_with_key)
     token = first.json()["session_token"]
 
     ended = api_client.post(END, HTTP_X_SESSION_TOKEN=token)
-    second = start(channel_client, channel="kiosk")
+    second = start(api_client_with_key, channel="kiosk")
 
     assert ended.status_code == 200
     assert ended.json()["session"]["status"] == "logged_out"
@@ -121,11 +121,11 @@ def test_restore_by_token_slides_the_window(api_client):
     assert response.json()["session_token"] == session.session_token
 
 
-def test_restore_by_phone_needs_an_api_key(api_client, channel_client):
+def test_restore_by_phone_needs_an_api_key(api_client, api_client_with_key):
     session = CustomerSessionFactory(phone="+919876543210")
 
     without_key = api_client.get(RESTORE, HTTP_X_PHONE="+91 98765 43210")
-    with_key = channel_client.get(RESTORE, HTTP_X_PHONE="+91 98765 43210")
+    with_key = api_client_with_key.get(RESTORE, HTTP_X_PHONE="+91 98765 43210")
 
     assert without_key.status_code == 403
     assert "session_token" not in without_key.json()
@@ -133,11 +133,11 @@ def test_restore_by_phone_needs_an_api_key(api_client, channel_client):
     assert with_key.json()["session_token"] == session.session_token
 
 
-def test_restore_falls_back_to_phone_when_the_token_is_stale(channel_client):
+def test_restore_falls_back_to_phone_when_the_token_is_stale(api_client_with_key):
     """Seed 000: the kiosk sends its stored token and the phone; the phone finds the row."""
     session = CustomerSessionFactory(phone="+919876543210")
 
-    response = channel_client.get(
+    response = api_client_with_key.get(
         RESTORE, HTTP_X_SESSION_TOKEN="stale-token-from-local-storage", HTTP_X_PHONE="+919876543210"
     )
 
@@ -166,12 +166,12 @@ def test_restore_after_the_window_ran_out_is_404_and_marks_expired(api_client):
     assert session.status == "expired"
 
 
-def test_start_after_expiry_makes_a_new_session(channel_client):
+def test_start_after_expiry_makes_a_new_session(api_client_with_key):
     old = CustomerSessionFactory(
         phone="+919876543210", created_at=timezone.now() - timedelta(days=8)
     )
 
-    response = start(channel_client, phone="+919876543210")
+    response = start(api_client_with_key, phone="+919876543210")
 
     assert response.status_code == 201
     assert response.json()["session_token"] != old.session_token

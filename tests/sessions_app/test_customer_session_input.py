@@ -34,8 +34,8 @@ def error_attrs(response) -> set:
         ({**VALID, "metadata": "text"}, "metadata"),
     ],
 )
-def test_start_rejects_bad_fields_by_name(channel_client, body, field):
-    response = channel_client.post("/session/start", body, format="json")
+def test_start_rejects_bad_fields_by_name(api_client_with_key, body, field):
+    response = api_client_with_key.post("/session/start", body, format="json")
 
     assert response.status_code == 400
     assert response.json()["type"] == "validation_error"
@@ -43,8 +43,8 @@ def test_start_rejects_bad_fields_by_name(channel_client, body, field):
     assert CustomerSession.objects.count() == 0
 
 
-def test_start_rejects_a_body_that_is_not_an_object(channel_client):
-    response = channel_client.post("/session/start", [VALID], format="json")
+def test_start_rejects_a_body_that_is_not_an_object(api_client_with_key):
+    response = api_client_with_key.post("/session/start", [VALID], format="json")
 
     assert response.status_code == 400
     assert CustomerSession.objects.count() == 0
@@ -58,39 +58,39 @@ def test_start_rejects_a_body_that_is_not_an_object(channel_client):
         (b'{"phone": NaN}', "application/json"),
     ],
 )
-def test_start_rejects_bodies_that_are_not_json_or_not_utf8(channel_client, raw, content_type):
-    response = channel_client.generic("POST", "/session/start", raw, content_type)
+def test_start_rejects_bodies_that_are_not_json_or_not_utf8(api_client_with_key, raw, content_type):
+    response = api_client_with_key.generic("POST", "/session/start", raw, content_type)
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "parse_error"
     assert CustomerSession.objects.count() == 0
 
 
-def test_start_rejects_a_non_json_content_type(channel_client):
-    response = channel_client.generic("POST", "/session/start", b"phone=1", "text/plain")
+def test_start_rejects_a_non_json_content_type(api_client_with_key):
+    response = api_client_with_key.generic("POST", "/session/start", b"phone=1", "text/plain")
 
     assert response.status_code == 415
     assert response.json()["type"] == "client_error"
 
 
 @override_settings(REQUEST_BODY_MAX_BYTES=1024)
-def test_start_rejects_a_body_over_the_size_limit(channel_client):
+def test_start_rejects_a_body_over_the_size_limit(api_client_with_key):
     body = {**VALID, "metadata": {"blob": "x" * 2000}}
 
-    response = channel_client.post("/session/start", body, format="json")
+    response = api_client_with_key.post("/session/start", body, format="json")
 
     assert response.status_code == 413
     assert response.json()["errors"][0]["code"] == "request_too_large"
     assert CustomerSession.objects.count() == 0
 
 
-def test_a_body_over_the_default_limit_is_413_on_every_json_route(channel_client, settings):
+def test_a_body_over_the_default_limit_is_413_on_every_json_route(api_client_with_key, settings):
     """Django's own DATA_UPLOAD_MAX_MEMORY_SIZE check (RequestDataTooBig) fires
     first with the default settings; it is the same 413, not a 500."""
     oversized = b'{"blob": "' + b"x" * settings.REQUEST_BODY_MAX_BYTES + b'"}'
 
     for route in ("/session/start", "/session/create", "/api/v1/interactions/"):
-        response = channel_client.generic("POST", route, oversized, "application/json")
+        response = api_client_with_key.generic("POST", route, oversized, "application/json")
 
         assert response.status_code == 413, route
         assert response.json()["errors"][0]["code"] == "request_too_large"
@@ -134,8 +134,8 @@ def test_update_rejects_metadata_that_is_not_an_object(api_client, metadata):
     assert session.metadata == {"keep": True}
 
 
-def test_restore_with_an_unparseable_phone_is_400(channel_client):
-    response = channel_client.get("/session/restore", HTTP_X_PHONE="call me maybe")
+def test_restore_with_an_unparseable_phone_is_400(api_client_with_key):
+    response = api_client_with_key.get("/session/restore", HTTP_X_PHONE="call me maybe")
 
     assert response.status_code == 400
     assert response.json()["type"] == "validation_error"

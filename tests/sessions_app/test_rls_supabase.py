@@ -23,9 +23,9 @@ from django.db import DatabaseError, connection, transaction
 
 from common.supabase import has_supabase_auth
 from sessions_app.models import UserProfile, UserSession
-from tests.sessions_app import user_factories
-from tests.sessions_app.user_factories import UserSessionFactory, bearer_client, hs256_token
+from tests.sessions_app.factories import UserSessionFactory
 from tests.supabase_stand_in import STAND_IN_AUTH
+from tests.tokens import bearer_client, hs256_token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -33,7 +33,6 @@ migration = importlib.import_module(
     "sessions_app.migrations.0003_user_sessions_postgres_and_supabase"
 )
 
-supabase = user_factories.supabase
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 BOB = uuid.UUID("b0b00000-0000-4000-8000-000000000002")

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from sessions_app.models import UserProfile, UserSession
-from tests.sessions_app.user_factories import UserProfileFactory, UserSessionFactory
+from tests.sessions_app.factories import UserProfileFactory, UserSessionFactory
 
 pytestmark = pytest.mark.django_db
 

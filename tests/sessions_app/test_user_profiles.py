@@ -9,18 +9,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from sessions_app.models import UserProfile
-from tests.sessions_app import user_factories
-from tests.sessions_app.user_factories import (
-    UserProfileFactory,
-    bearer_client,
-    hs256_token,
-)
+from tests.sessions_app.factories import UserProfileFactory
 from tests.threads import run_in_threads
+from tests.tokens import bearer_client, hs256_token
 
 pytestmark = pytest.mark.django_db
 
-supabase = user_factories.supabase
-user_client_for = user_factories.user_client_for
 
 ME = "/api/v1/me/"
 SUMMARY = "/api/v1/user-sessions/summary/"

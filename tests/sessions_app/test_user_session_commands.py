@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from sessions_app.models import UserSession
-from tests.sessions_app.user_factories import UserSessionFactory
+from tests.sessions_app.factories import UserSessionFactory
 
 pytestmark = pytest.mark.django_db
 

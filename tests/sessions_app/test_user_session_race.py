@@ -5,16 +5,9 @@ import uuid
 import pytest
 
 from sessions_app.models import UserSession
-from tests.sessions_app import user_factories
-from tests.sessions_app.user_factories import (
-    UserProfileFactory,
-    UserSessionFactory,
-    bearer_client,
-    hs256_token,
-)
+from tests.sessions_app.factories import UserProfileFactory, UserSessionFactory
 from tests.threads import run_in_threads
-
-supabase = user_factories.supabase
+from tests.tokens import bearer_client, hs256_token
 
 SESSIONS = "/api/v1/user-sessions/"
 

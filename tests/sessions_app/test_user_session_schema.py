@@ -5,7 +5,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from sessions_app.models import UserSession
-from tests.sessions_app.user_factories import UserProfileFactory, UserSessionFactory
+from tests.sessions_app.factories import UserProfileFactory, UserSessionFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,10 @@ import pytest
 from django.utils import timezone
 
 from sessions_app.models import UserProfile, UserSession
-from tests.sessions_app import user_factories
-from tests.sessions_app.user_factories import UserProfileFactory, UserSessionFactory
+from tests.sessions_app.factories import UserProfileFactory, UserSessionFactory
 
 pytestmark = pytest.mark.django_db
 
-supabase = user_factories.supabase
-user_client_for = user_factories.user_client_for
 
 SESSIONS = "/api/v1/user-sessions/"
 SUMMARY = "/api/v1/user-sessions/summary/"
@@ -194,8 +191,8 @@ def test_start_without_a_token_is_401(supabase, api_client):
     assert UserSession.objects.count() == 0
 
 
-def test_an_api_key_does_not_open_user_sessions(supabase, channel_client):
-    response = channel_client.post(SESSIONS, {"session_id": "key-session", "platform": "web"})
+def test_an_api_key_does_not_open_user_sessions(supabase, api_client_with_key):
+    response = api_client_with_key.post(SESSIONS, {"session_id": "key-session", "platform": "web"})
 
     assert response.status_code == 401
     assert UserSession.objects.count() == 0

@@ -1,55 +1,19 @@
-"""Factories for signed-in users: profiles, user sessions, and real Supabase-style
-access tokens (HS256 with a test secret; ES256/RS256 keys served from a local JWKS
-endpoint). Fixtures here are imported by the test modules that use them."""
+"""Real Supabase-style access tokens for tests: HS256 with a test secret, ES256 /
+RS256 keys served from a local JWKS endpoint (``jwks_server`` fixture)."""
 
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-import factory
 import jwt
-import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from rest_framework.test import APIClient
 
-from sessions_app.authentication import reset_jwks_clients
-from sessions_app.models import UserProfile, UserSession
-
 TEST_JWT_SECRET = "test-only-hs256-secret-at-least-32-bytes-long!!"
 JWKS_PATH = "/auth/v1/.well-known/jwks.json"
-
-
-class UserProfileFactory(factory.django.DjangoModelFactory):
-    """A regular user's profile (role ``user``)."""
-
-    class Meta:
-        model = UserProfile
-
-    id = factory.LazyFunction(uuid.uuid4)
-    email = factory.Sequence(lambda n: f"user{n}@example.com")
-    role = UserProfile.Role.USER
-    registration_source = "web"
-
-
-class UserSessionFactory(factory.django.DjangoModelFactory):
-    """An active web session that just started."""
-
-    class Meta:
-        model = UserSession
-
-    user = factory.SubFactory(UserProfileFactory)
-    session_id = factory.Sequence(lambda n: f"sess-{n:08d}")
-    platform = UserSession.Platform.WEB
-    status = UserSession.Status.ACTIVE
-    device_info = factory.LazyFunction(dict)
-    location_info = factory.LazyFunction(dict)
-
-
-# --- Tokens ------------------------------------------------------------------------
 
 
 def claims_for(sub, /, *, supabase_url: str, **overrides) -> dict:
@@ -143,51 +107,8 @@ class _JWKSHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def jwks_server():
-    """A JWKS endpoint on 127.0.0.1 (random port) in a thread; ``.keys`` is what it
-    serves (mutable: add a key to simulate rotation), ``.hits`` counts fetches,
-    ``.status`` is the HTTP status it answers with."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _JWKSHandler)
-    httpd.state = JWKSServer(url=f"http://127.0.0.1:{httpd.server_address[1]}")
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield httpd.state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture
-def supabase(settings):
-    """Supabase auth configured with the HS256 test secret and a SUPABASE_URL whose
-    JWKS nobody serves (asymmetric tests use ``jwks_server``). JWKS clients are
-    reset before and after, so no key set leaks between tests."""
-    settings.SUPABASE_URL = "http://127.0.0.1:9"  # discard port: nothing listens
-    settings.SUPABASE_JWT_SECRET = TEST_JWT_SECRET
-    settings.SUPABASE_JWT_ISSUER = ""
-    settings.SUPABASE_JWT_ALGORITHMS = ["ES256", "RS256"]
-    settings.SUPABASE_ALLOW_ANONYMOUS = False
-    reset_jwks_clients()
-    yield settings
-    reset_jwks_clients()
-
-
 def bearer_client(token: str, **client_options) -> APIClient:
     """An API client sending ``Authorization: Bearer <token>``."""
     client = APIClient(**client_options)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
-
-
-@pytest.fixture
-def user_client_for(supabase):
-    """``user_client_for(sub_or_profile, **claims)`` → a client with a valid HS256 token."""
-
-    def make(user=None, **overrides) -> APIClient:
-        sub = getattr(user, "pk", user) or uuid.uuid4()
-        return bearer_client(hs256_token(sub, supabase_url=supabase.SUPABASE_URL, **overrides))
-
-    return make

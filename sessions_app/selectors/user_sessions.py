@@ -1,18 +1,10 @@
-"""Reads of customer sessions, user profiles and user sessions."""
+"""Reads of signed-in users' platform sessions (the ``user_sessions`` table)."""
 
 from django.db.models import Avg, Count, F, Max, Min, QuerySet
 from django.db.models.functions import Now
 
 from common.db_functions import DurationSeconds
-from sessions_app.models import CustomerSession, UserSession
-
-
-def customer_session_list(*, status: str | None = None) -> QuerySet[CustomerSession]:
-    """Customer sessions, most recently active first, optionally of one status."""
-    qs = CustomerSession.objects.all()
-    if status:
-        qs = qs.filter(status=status)
-    return qs.order_by("-last_activity")
+from sessions_app.models import UserSession
 
 
 def user_session_list(

@@ -1,0 +1,214 @@
+"""Writes of customer sessions (the ``sessions`` table).
+
+Every function either changes the database or raises; none reports success
+without a committed row. Times are aware datetimes (UTC); the sliding window is
+``settings.SESSION_TTL`` seconds (default 7 days) after the last activity.
+"""
+
+import re
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from common.db import insert_or_read, update_returning
+from common.exceptions import NotFoundError
+from common.merge_patch import json_merge_patch
+from common.phones import phone_normalize
+from sessions_app.models import CustomerSession
+
+Status = CustomerSession.Status
+
+# Tokens we issue are 43 URL-safe characters; anything else cannot match a row,
+# so it is answered "not found" without a query.
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+
+
+def _ttl() -> timedelta:
+    return timedelta(seconds=settings.SESSION_TTL)
+
+
+def _session_not_found() -> NotFoundError:
+    return NotFoundError(
+        "No active session for this token or phone (unknown, logged out or expired).",
+        code="session_not_found",
+    )
+
+
+def _token_filter(session_token: str | None):
+    if not session_token or not _TOKEN_SHAPE.match(session_token):
+        return None
+    return CustomerSession.objects.filter(session_token=session_token)
+
+
+def _touch_active(queryset, *, now: datetime) -> CustomerSession | None:
+    """Slide the window of the live active session in ``queryset``; one UPDATE … RETURNING.
+
+    A session whose window has run out is marked ``expired`` instead (DESIGN.md:
+    restoring an expired session answers 404 and marks it expired).
+    """
+    active = queryset.filter(status=Status.ACTIVE)
+    rows = update_returning(
+        active.filter(expires_at__gt=now), last_activity=now, expires_at=now + _ttl()
+    )
+    if rows:
+        return rows[0]
+    active.filter(expires_at__lte=now).update(status=Status.EXPIRED)
+    return None
+
+
+def customer_session_start(
+    *, phone: str, channel: str, customer_id: str, metadata: dict | None = None
+) -> tuple[CustomerSession, bool]:
+    """Start a customer session, or continue the phone's active one (omni-channel).
+
+    Args:
+        phone: any notation; stored as E.164.
+        channel: ``whatsapp`` | ``kiosk`` | ``website`` | ``chat`` (of the new row).
+        customer_id: text, kept as given (seed 001: never cast to int).
+        metadata: JSON object stored on a new session; an existing one keeps its own.
+
+    Returns: ``(session, created)``. ``created`` is False when the phone already
+    had an active, unexpired session on any channel: that session is returned with
+    its token and its window slides. An active session whose time ran out is
+    marked ``expired`` and a new one is created.
+
+    Race-safe: the partial unique index on ``phone WHERE status = 'active'``
+    decides (``common.db.insert_or_read``); a losing INSERT continues the winner.
+
+    Raises: django ValidationError for an invalid phone or metadata that is not
+    a JSON object.
+    """
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ValidationError({"metadata": "Must be a JSON object."})
+    phone = phone_normalize(phone)
+    phone_sessions = CustomerSession.objects.filter(phone=phone)
+    with transaction.atomic():
+        for _attempt in range(5):
+            now = timezone.now()
+            existing = _touch_active(phone_sessions, now=now)
+            if existing is not None:
+                return existing, False
+            session, created = insert_or_read(
+                CustomerSession(
+                    customer_id=customer_id,
+                    phone=phone,
+                    channel=channel,
+                    status=Status.ACTIVE,
+                    created_at=now,
+                    last_activity=now,
+                    expires_at=now + _ttl(),
+                    metadata=metadata or {},
+                ),
+                conflict="sessions_one_active_per_phone",
+            )
+            if created:
+                return session, True
+            # Another request created the phone's active session first: loop to
+            # continue that one (or replace it when its window has run out).
+    # The phone stays out of the message (it is personal data).
+    raise RuntimeError("could not start or continue a customer session after 5 attempts")
+
+
+def customer_session_restore(
+    *, session_token: str | None = None, phone: str | None = None
+) -> CustomerSession:
+    """Restore an active session by token, then by phone, sliding its window.
+
+    The token is tried first; the phone (any notation) only when the token is
+    absent or does not lead to a live session. Each try is one
+    ``UPDATE … RETURNING`` statement that sets ``last_activity = now`` and
+    ``expires_at = now + SESSION_TTL``.
+
+    Returns: the restored session.
+    Raises: NotFoundError (404) when neither finds an active, unexpired session;
+    django ValidationError for an unparseable phone.
+    """
+    now = timezone.now()
+    by_token = _token_filter(session_token)
+    if by_token is not None:
+        session = _touch_active(by_token, now=now)
+        if session is not None:
+            return session
+    if phone:
+        session = _touch_active(
+            CustomerSession.objects.filter(phone=phone_normalize(phone)), now=now
+        )
+        if session is not None:
+            return session
+    raise _session_not_found()
+
+
+def customer_session_update(*, session_token: str, metadata_patch: dict) -> CustomerSession:
+    """Merge ``metadata_patch`` into the session's metadata and slide its window.
+
+    The patch is a JSON Merge Patch (RFC 7396): keys are merged recursively and
+    a ``null`` value deletes the key. The row is locked (SELECT … FOR UPDATE) so
+    two concurrent patches both land.
+
+    Returns: the updated session.
+    Raises: NotFoundError (404) for an unknown, logged-out or expired session
+    (a run-out active one is marked ``expired``).
+    """
+    by_token = _token_filter(session_token)
+    if by_token is None:
+        raise _session_not_found()
+    now = timezone.now()
+    with transaction.atomic():
+        session = by_token.select_for_update().filter(status=Status.ACTIVE).first()
+        if session is not None and session.expires_at > now:
+            session.metadata = json_merge_patch(session.metadata or {}, metadata_patch)
+            session.last_activity = now
+            session.expires_at = now + _ttl()
+            session.save(update_fields=["metadata", "last_activity", "expires_at"])
+            return session
+    by_token.filter(status=Status.ACTIVE, expires_at__lte=now).update(status=Status.EXPIRED)
+    raise _session_not_found()
+
+
+def customer_session_end(*, session_token: str) -> CustomerSession:
+    """Log the session out (status ``logged_out``). Ending it again is not an error.
+
+    Returns: the session as it now is (already ``logged_out`` or ``expired`` ones unchanged).
+    Raises: NotFoundError (404) for a token that matches no session.
+    """
+    by_token = _token_filter(session_token)
+    if by_token is None:
+        raise _session_not_found()
+    rows = update_returning(
+        by_token.filter(status=Status.ACTIVE),
+        status=Status.LOGGED_OUT,
+        last_activity=timezone.now(),
+    )
+    if rows:
+        return rows[0]
+    session = by_token.first()
+    if session is None:
+        raise _session_not_found()
+    return session
+
+
+def customer_sessions_expire(*, now: datetime | None = None) -> int:
+    """Mark every active session whose ``expires_at`` has passed as ``expired``.
+
+    One set-based UPDATE. Returns: the number of sessions marked.
+    """
+    now = now or timezone.now()
+    return CustomerSession.objects.filter(status=Status.ACTIVE, expires_at__lte=now).update(
+        status=Status.EXPIRED
+    )
+
+
+def customer_sessions_set_status(*, session_ids, status: str) -> int:
+    """Admin action: move the given *active* sessions to ``logged_out`` or ``expired``.
+
+    One set-based UPDATE; sessions no longer active are left as they are.
+    Returns: the number of sessions changed.
+    """
+    if status not in (Status.LOGGED_OUT, Status.EXPIRED):
+        raise ValueError(f"cannot set customer sessions to {status!r}")
+    return CustomerSession.objects.filter(pk__in=session_ids, status=Status.ACTIVE).update(
+        status=status
+    )
