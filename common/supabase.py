@@ -10,20 +10,154 @@ Supabase database every table Django manages gets RLS enabled. A table without
 a policy is then closed to ``anon``/``authenticated``; the tables whose rows
 users may read have their own policies (``sessions_app`` migration 0003).
 Django itself connects as the tables' owner, which RLS does not restrict.
+
+The SQL builders below are what migrations use for the database-side parts
+Django's model state cannot express (auth.users foreign keys, RLS policies,
+grants to Supabase's roles, ``updated_at`` triggers). Every statement is
+idempotent, so a migration can apply them again (for example after linking an
+existing database to Supabase).
 """
 
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+# A row-level-security policy: (name, the text after ``CREATE POLICY "<name>" ON <table>``),
+# e.g. ("Users can view their own sessions", "FOR SELECT USING (auth.uid() = user_id)").
+Policy = tuple[str, str]
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def _identifiers(*names: str) -> None:
+    """The builders put names into SQL text (DDL takes no parameters): only plain
+    lower-case identifiers written in migrations are accepted."""
+    for name in names:
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"not a plain SQL identifier: {name!r}")
+
 
 AUTH_USERS_EXISTS = "SELECT to_regclass('auth.users') IS NOT NULL"
 
 
-def has_supabase_auth(connection) -> bool:
+def has_supabase_auth(connection: BaseDatabaseWrapper) -> bool:
     """True on PostgreSQL when the ``auth.users`` table (Supabase Auth) exists."""
     if connection.vendor != "postgresql":
         return False
     with connection.cursor() as cursor:
         cursor.execute(AUTH_USERS_EXISTS)
-        return bool(cursor.fetchone()[0])
+        row = cursor.fetchone()
+        return bool(row and row[0])
+
+
+def auth_users_foreign_key_sql(table: str, name: str, column: str) -> str:
+    """``table.column`` REFERENCES ``auth.users(id) ON DELETE CASCADE`` as constraint
+    ``name``, added only when missing (Supabase: deleting a user deletes their rows)."""
+    _identifiers(table, name, column)
+    return f"""
+    DO $$
+    BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = '{name}') THEN
+        ALTER TABLE {table} ADD CONSTRAINT {name}
+          FOREIGN KEY ({column}) REFERENCES auth.users(id) ON DELETE CASCADE;
+      END IF;
+    END $$
+    """  # noqa: S608 (identifiers checked above)
+
+
+def grant_if_role_exists_sql(role: str, privileges: str, table: str) -> str:
+    """``GRANT <privileges> ON <table> TO <role>`` when the role exists (Supabase's
+    ``authenticated`` and ``service_role``; absent on other PostgreSQL)."""
+    _identifiers(role, table)
+    return f"""
+    DO $$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+        GRANT {privileges} ON {table} TO {role};
+      END IF;
+    END $$
+    """  # noqa: S608 (identifiers checked above)
+
+
+def rls_policies_sql(table: str, policies: Iterable[Policy]) -> list[str]:
+    """Enable row-level security on ``table`` and (re)create its ``policies``
+    (each dropped first, so a re-run replaces it)."""
+    statements = [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"]
+    for name, body in policies:
+        statements.append(f'DROP POLICY IF EXISTS "{name}" ON {table}')
+        statements.append(f'CREATE POLICY "{name}" ON {table} {body}')
+    return statements
+
+
+def rls_policies_remove_sql(table: str, policies: Iterable[Policy]) -> list[str]:
+    """Undo ``rls_policies_sql``: drop the policies, disable row-level security."""
+    statements = [f'DROP POLICY IF EXISTS "{name}" ON {table}' for name, _ in policies]
+    statements.append(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+    return statements
+
+
+def updated_at_trigger_sql(table: str) -> list[str]:
+    """A BEFORE UPDATE trigger keeping ``table.updated_at`` current for writers
+    outside Django (Supabase's Data API, the SQL editor): function
+    ``update_<table>_updated_at_column()``, trigger ``update_<table>_updated_at``."""
+    return [
+        f"""
+    CREATE OR REPLACE FUNCTION update_{table}_updated_at_column()
+    RETURNS TRIGGER AS $$
+    BEGIN
+      -- statement_timestamp(), not NOW() (the transaction's start), so two
+      -- updates in one transaction differ, as Django's Now() does.
+      NEW.updated_at = statement_timestamp();
+      RETURN NEW;
+    END;
+    $$ LANGUAGE plpgsql
+    """,
+        f"DROP TRIGGER IF EXISTS update_{table}_updated_at ON {table}",
+        f"""
+    CREATE TRIGGER update_{table}_updated_at
+      BEFORE UPDATE ON {table}
+      FOR EACH ROW EXECUTE FUNCTION update_{table}_updated_at_column()
+    """,
+    ]
+
+
+def updated_at_trigger_remove_sql(table: str) -> list[str]:
+    """Undo ``updated_at_trigger_sql``."""
+    return [
+        f"DROP TRIGGER IF EXISTS update_{table}_updated_at ON {table}",
+        f"DROP FUNCTION IF EXISTS update_{table}_updated_at_column()",
+    ]
+
+
+def execute_with_immediate_constraints(
+    connection: BaseDatabaseWrapper, statements: Sequence[str]
+) -> None:
+    """Run ``statements`` in order with foreign-key checks made immediate first.
+
+    ALTER TABLE refuses to run while deferred foreign-key checks (Django's are
+    DEFERRABLE INITIALLY DEFERRED) are pending in the transaction; they are
+    fired first and deferred again afterwards, as Django's schema editor does.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for statement in statements:
+            cursor.execute(statement)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def execute_on_supabase(connection: BaseDatabaseWrapper, statements: Sequence[str]) -> bool:
+    """Run the Supabase-only ``statements`` when ``auth.users`` exists.
+
+    Returns: True when run, False when skipped (SQLite, or PostgreSQL without
+    Supabase Auth).
+    """
+    if not has_supabase_auth(connection):
+        return False
+    execute_with_immediate_constraints(connection, statements)
+    return True
 
 
 def supabase_tables_enable_rls(*, using: str = "default") -> list[str]:
@@ -56,7 +190,13 @@ def supabase_tables_enable_rls(*, using: str = "default") -> list[str]:
     return sorted(changed)
 
 
-def enable_rls_after_migrate(sender, using="default", verbosity=1, stdout=None, **kwargs) -> None:
+def enable_rls_after_migrate(
+    sender: Any,
+    using: str = "default",
+    verbosity: int = 1,
+    stdout: Any = None,
+    **kwargs: Any,
+) -> None:
     """``post_migrate`` receiver: ``supabase_tables_enable_rls``, then say what changed
     on migrate's output."""
     changed = supabase_tables_enable_rls(using=using)

@@ -1,52 +1,45 @@
-"""Database-side parts of seed 004 that Django's model state cannot express.
+"""Database-side parts of ``user_sessions`` that Django's model state cannot express.
 
 On every PostgreSQL database:
-- ``user_sessions.id DEFAULT gen_random_uuid()`` (the seed's ``uuid_generate_v4()``
-  without the uuid-ossp extension) so other SQL clients can insert rows;
-- the seed's BEFORE UPDATE trigger that keeps ``updated_at`` current for writers
+- ``user_sessions.id DEFAULT gen_random_uuid()`` (the original SQL's
+  ``uuid_generate_v4()`` without the uuid-ossp extension) so other SQL clients
+  can insert rows;
+- a BEFORE UPDATE trigger that keeps ``updated_at`` current for writers
   outside Django (Supabase's PostgREST API, the SQL editor).
 
 On a Supabase database only (schema ``auth`` with table ``auth.users`` present):
 - ``user_sessions.user_id`` and ``user_profiles.id`` reference ``auth.users(id)
   ON DELETE CASCADE``;
-- row-level security on ``user_sessions`` with the seed's four policies, and on
+- row-level security on ``user_sessions`` with the original four policies, and on
   ``user_profiles`` a read-own-row policy (no write policy: a user must not be
   able to change their own role through the Data API).
 
 SQLite and PostgreSQL without ``auth`` get nothing of the second part; every
 statement is idempotent, so ``supabase_security_apply`` can be run again (for
-example after linking an existing database to Supabase).
+example after linking an existing database to Supabase). The SQL itself is
+built by ``common.supabase``.
 """
 
 from django.db import migrations
 
-from common.supabase import has_supabase_auth
+from common.supabase import (
+    auth_users_foreign_key_sql,
+    execute_on_supabase,
+    grant_if_role_exists_sql,
+    rls_policies_remove_sql,
+    rls_policies_sql,
+    updated_at_trigger_remove_sql,
+    updated_at_trigger_sql,
+)
 
 
 POSTGRES_FORWARD = [
     "ALTER TABLE user_sessions ALTER COLUMN id SET DEFAULT gen_random_uuid()",
-    """
-    CREATE OR REPLACE FUNCTION update_user_sessions_updated_at_column()
-    RETURNS TRIGGER AS $$
-    BEGIN
-      -- statement_timestamp(), not the seed's NOW() (the transaction's start), so
-      -- two updates in one transaction differ, as Django's Now() does.
-      NEW.updated_at = statement_timestamp();
-      RETURN NEW;
-    END;
-    $$ LANGUAGE plpgsql
-    """,
-    "DROP TRIGGER IF EXISTS update_user_sessions_updated_at ON user_sessions",
-    """
-    CREATE TRIGGER update_user_sessions_updated_at
-      BEFORE UPDATE ON user_sessions
-      FOR EACH ROW EXECUTE FUNCTION update_user_sessions_updated_at_column()
-    """,
+    *updated_at_trigger_sql("user_sessions"),
 ]
 
 POSTGRES_BACKWARD = [
-    "DROP TRIGGER IF EXISTS update_user_sessions_updated_at ON user_sessions",
-    "DROP FUNCTION IF EXISTS update_user_sessions_updated_at_column()",
+    *updated_at_trigger_remove_sql("user_sessions"),
     "ALTER TABLE user_sessions ALTER COLUMN id DROP DEFAULT",
 ]
 
@@ -85,53 +78,29 @@ AUTH_FOREIGN_KEYS = [
 ]
 
 
-def _add_fk_sql(table: str, name: str, column: str) -> str:
-    return f"""
-    DO $$
-    BEGIN
-      IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = '{name}') THEN
-        ALTER TABLE {table} ADD CONSTRAINT {name}
-          FOREIGN KEY ({column}) REFERENCES auth.users(id) ON DELETE CASCADE;
-      END IF;
-    END $$
-    """
-
-
-def _grant_if_role_exists(role: str, privileges: str, table: str) -> str:
-    return f"""
-    DO $$
-    BEGIN
-      IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
-        GRANT {privileges} ON {table} TO {role};
-      END IF;
-    END $$
-    """
+TABLE_POLICIES = (("user_sessions", SESSION_POLICIES), ("user_profiles", PROFILE_POLICIES))
 
 
 def supabase_security_statements() -> list[str]:
     """The Supabase-only statements, in order (all idempotent)."""
-    statements = [_add_fk_sql(*fk) for fk in AUTH_FOREIGN_KEYS]
-    for table, policies in (("user_sessions", SESSION_POLICIES), ("user_profiles", PROFILE_POLICIES)):
-        statements.append(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        for name, body in policies:
-            statements.append(f'DROP POLICY IF EXISTS "{name}" ON {table}')
-            statements.append(f'CREATE POLICY "{name}" ON {table} {body}')
-    # The seed grants SELECT; its insert/update policies need the matching grants.
+    statements = [auth_users_foreign_key_sql(*fk) for fk in AUTH_FOREIGN_KEYS]
+    for table, policies in TABLE_POLICIES:
+        statements += rls_policies_sql(table, policies)
+    # SELECT alone would not do: the insert/update policies need the matching grants.
     statements.append(
-        _grant_if_role_exists("authenticated", "SELECT, INSERT, UPDATE", "user_sessions")
+        grant_if_role_exists_sql("authenticated", "SELECT, INSERT, UPDATE", "user_sessions")
     )
-    statements.append(_grant_if_role_exists("authenticated", "SELECT", "user_profiles"))
-    statements.append(_grant_if_role_exists("service_role", "ALL", "user_sessions"))
-    statements.append(_grant_if_role_exists("service_role", "ALL", "user_profiles"))
+    statements.append(grant_if_role_exists_sql("authenticated", "SELECT", "user_profiles"))
+    statements.append(grant_if_role_exists_sql("service_role", "ALL", "user_sessions"))
+    statements.append(grant_if_role_exists_sql("service_role", "ALL", "user_profiles"))
     return statements
 
 
 def supabase_security_remove_statements() -> list[str]:
     """Undo ``supabase_security_statements`` (all idempotent)."""
     statements = []
-    for table, policies in (("user_sessions", SESSION_POLICIES), ("user_profiles", PROFILE_POLICIES)):
-        statements += [f'DROP POLICY IF EXISTS "{name}" ON {table}' for name, _ in policies]
-        statements.append(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+    for table, policies in TABLE_POLICIES:
+        statements += rls_policies_remove_sql(table, policies)
     statements += [
         f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}"
         for table, name, _ in AUTH_FOREIGN_KEYS
@@ -139,35 +108,18 @@ def supabase_security_remove_statements() -> list[str]:
     return statements
 
 
-def _execute_all(connection, statements: list[str]) -> None:
-    # ALTER TABLE refuses to run while deferred foreign-key checks (Django's are
-    # DEFERRABLE INITIALLY DEFERRED) are pending in the transaction; fire them
-    # first and defer again afterwards, as Django's schema editor does.
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for statement in statements:
-            cursor.execute(statement)
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
-def supabase_security_apply(connection) -> bool:
+def supabase_security_apply(connection):
     """Add the auth.users foreign keys and the RLS policies when ``auth`` exists.
 
     Returns: True when applied, False when skipped (SQLite, or PostgreSQL without
     ``auth.users``). Safe to call again.
     """
-    if not has_supabase_auth(connection):
-        return False
-    _execute_all(connection, supabase_security_statements())
-    return True
+    return execute_on_supabase(connection, supabase_security_statements())
 
 
-def supabase_security_remove(connection) -> bool:
+def supabase_security_remove(connection):
     """Reverse of ``supabase_security_apply``; False when there is nothing to do."""
-    if not has_supabase_auth(connection):
-        return False
-    _execute_all(connection, supabase_security_remove_statements())
-    return True
+    return execute_on_supabase(connection, supabase_security_remove_statements())
 
 
 def forward(apps, schema_editor):

@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from interactions.demo import DOCS_SESSION, KIOSK_SESSION, load_demo_data
+from common.demo import DOCS_SESSION, KIOSK_SESSION
+from common.demo import ai_sessions_load as load_demo_data
 from interactions.models import AIInteraction, AISession
 from interactions.services import ai_interaction_log, ai_session_get_or_create
 from tests.interactions.factories import AISessionFactory

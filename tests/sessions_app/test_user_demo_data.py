@@ -1,8 +1,8 @@
-"""Demo signed-in users for `bootstrap_local` (sessions_app.demo_users)."""
+"""Demo signed-in users for `bootstrap_local` (common.demo)."""
 
 import pytest
 
-from sessions_app.demo_users import load_demo_data
+from common.demo import signed_in_users_load as load_demo_data
 from sessions_app.models import UserProfile, UserSession
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,5 @@
 """``manage.py bootstrap_local``: what a fresh clone needs to be explored locally."""
 
-import importlib
 import os
 import secrets
 from pathlib import Path
@@ -10,21 +9,15 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework_api_key.models import APIKey
 
+from common import demo
+
 DEMO_KEY_NAME = "demo-channel"
-# Each app's demo loader; a module that does not exist yet is skipped.
-DEMO_LOADERS = [
-    "sessions_app.demo",
-    "sessions_app.demo_users",
-    "interactions.demo",
-    "documents.demo",
-    "usage.demo",
-]
 
 
 class Command(BaseCommand):
     help = (
         "Local set-up (run by `make run`): an admin user, a demo channel API key "
-        "(printed once) and demo data from the seeds' scenarios. Idempotent. "
+        "(printed once) and demo data (common.demo). Idempotent. "
         "Refuses to run with DEBUG off unless --force."
     )
 
@@ -41,15 +34,9 @@ class Command(BaseCommand):
             raise CommandError("bootstrap_local is for local runs (DEBUG on); use --force.")
         self._admin_user(site.rstrip("/"))
         self._demo_api_key()
-        for module_name in DEMO_LOADERS:
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name != module_name:
-                    raise  # a broken import inside the loader is an error, not "no demo"
-                continue
-            created = module.load_demo_data()
-            self.stdout.write(f"Demo data from {module_name}: {created} row(s) created.")
+        for name, load in demo.LOADERS:
+            created = load()
+            self.stdout.write(f"Demo {name}: {created} row(s) created.")
 
     def _admin_user(self, site: str) -> None:
         """Create ``admin`` with a random password kept in .local/ (git-ignored)."""
