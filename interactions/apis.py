@@ -11,6 +11,9 @@ Who may call (common.authentication, common.permissions):
   narrower scope).
 """
 
+from typing import Any
+
+from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -20,6 +23,7 @@ from rest_framework.views import APIView
 
 from common.authentication import ApiKeyAuthentication
 from common.db import INTEGER_MAX
+from common.filters import query_params_parse
 from common.pagination import cursor_pagination
 from common.permissions import IsApiClient, IsSignedInUser, signed_in_user_id
 from interactions import selectors, services
@@ -344,11 +348,17 @@ class AISessionListApi(generics.ListAPIView):
     permission_classes = [IsApiClient | IsSignedInUser]
     serializer_class = AISessionListItemSerializer
     pagination_class = cursor_pagination("-updated_at")
+    # The FilterSet parses the query (and documents it in the schema); the
+    # selector filters, so the backend's own filtering step is skipped.
     filter_backends = [DjangoFilterBackend]
     filterset_class = AISessionFilter
 
-    def get_queryset(self):
-        return selectors.ai_session_list(owner_id=signed_in_user_id(self.request))
+    def get_queryset(self) -> QuerySet[AISession]:
+        filters = query_params_parse(AISessionFilter, self.request)
+        return selectors.ai_session_list(owner_id=signed_in_user_id(self.request), **filters)
+
+    def filter_queryset(self, queryset: QuerySet[AISession]) -> QuerySet[AISession]:
+        return queryset
 
     @extend_schema(tags=["ai sessions"])
     def get(self, request, *args, **kwargs):
@@ -368,9 +378,9 @@ class AIInteractionListApi(generics.ListAPIView):
     permission_classes = [IsApiClient | IsSignedInUser]
     serializer_class = AIInteractionSerializer
     pagination_class = cursor_pagination("created_at")
-    filter_backends: list = []
+    filter_backends: list[Any] = []
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[AIInteraction]:
         return selectors.ai_interaction_list(
             session_id=self.kwargs["session_id"], owner_id=signed_in_user_id(self.request)
         )

@@ -1,4 +1,7 @@
-"""django-filter filter sets of the AI session list (each backed by an index)."""
+"""Query parameters of the AI session list (django-filter), each backed by an index.
+
+The FilterSet parses and validates; ``interactions.selectors.ai_session_list``
+filters."""
 
 from datetime import UTC
 

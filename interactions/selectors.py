@@ -1,5 +1,7 @@
 """Reads of AI sessions and their history."""
 
+from datetime import datetime
+
 from django.db.models import DecimalField, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -19,7 +21,16 @@ def _usage_total(column: str, output_field):
     return Subquery(per_session, output_field=output_field)
 
 
-def ai_session_list(*, owner_id: str | None = None) -> QuerySet[AISession]:
+def ai_session_list(
+    *,
+    owner_id: str | None = None,
+    user_id: str | None = None,
+    channel: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    active_after: datetime | None = None,
+    active_before: datetime | None = None,
+) -> QuerySet[AISession]:
     """AI sessions, newest activity (``updated_at``) first, with their totals.
 
     Each row carries ``interaction_count`` and ``last_interaction_at`` (columns kept
@@ -29,7 +40,12 @@ def ai_session_list(*, owner_id: str | None = None) -> QuerySet[AISession]:
     The sums are correlated subqueries evaluated for the rows of a page only, so a
     page is ONE query whatever its size.
 
-    Args: owner_id: only this user's sessions (a signed-in caller); None = all.
+    Args:
+        owner_id: only this user's sessions (a signed-in caller); None = all.
+        user_id, channel: exact match.
+        created_after, created_before: bounds on ``created_at`` (inclusive).
+        active_after, active_before: bounds on ``updated_at``, the last activity
+            (inclusive).
     """
     qs = AISession.objects.annotate(
         total_tokens=Coalesce(_usage_total("total_tokens", IntegerField()), 0),
@@ -37,6 +53,15 @@ def ai_session_list(*, owner_id: str | None = None) -> QuerySet[AISession]:
     )
     if owner_id is not None:
         qs = qs.filter(user_id=owner_id)
+    bounds = {
+        "user_id": user_id,
+        "channel": channel,
+        "created_at__gte": created_after,
+        "created_at__lte": created_before,
+        "updated_at__gte": active_after,
+        "updated_at__lte": active_before,
+    }
+    qs = qs.filter(**{lookup: value for lookup, value in bounds.items() if value is not None})
     return qs.order_by("-updated_at")
 
 
