@@ -29,5 +29,6 @@ test: install
 lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run mypy .
 	$(UV) run python manage.py makemigrations --check --dry-run
 	$(UV) run python manage.py spectacular --validate --fail-on-warn --file /dev/null

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,7 +21,7 @@ class HealthzApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(responses={200: _status_serializer}, tags=["health"])
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
 
 
@@ -33,7 +34,7 @@ class ReadyzApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(responses={200: _status_serializer}, tags=["health"])
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         result = readiness_check()
         if result.ready:
             return Response({"status": "ready"})

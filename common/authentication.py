@@ -112,10 +112,10 @@ class ApiKeyAuthentication(CallerAuthentication):
         if cached is not _NO_KEY:
             return cached  # type: ignore[return-value]
         key = HasAPIKey().get_key(request)
-        row = None
+        row: APIKey | None = None
         if key:
             try:
-                row = APIKey.objects.get_from_key(key)
+                row = APIKey.objects.get_from_key(key)  # type: ignore[assignment]
             except APIKey.DoesNotExist:
                 row = None
             if row is not None and (row.revoked or row.has_expired):

@@ -7,6 +7,7 @@ unwraps IPv4-mapped IPv6 addresses and computes network prefixes.
 import ipaddress
 
 from django.conf import settings
+from django.http import HttpRequest
 
 # Privacy masks (DESIGN.md `user_sessions.ip_address`): keep the network part
 # only, as Google Analytics' IP anonymisation and most CDNs do.
@@ -27,7 +28,7 @@ def _parse(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | 
     return address
 
 
-def client_ip(request, *, trusted_proxy_count: int | None = None) -> str | None:
+def client_ip(request: HttpRequest, *, trusted_proxy_count: int | None = None) -> str | None:
     """The address the request came from, as text, or None when it is not an IP.
 
     Args:

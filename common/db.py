@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from django.db import connections, router
-from django.db.models import Model, Q, QuerySet, UniqueConstraint
+from django.db.models import Field, Model, Q, QuerySet, UniqueConstraint
 from django.db.models.sql import InsertQuery, Query, UpdateQuery
 
 M = TypeVar("M", bound=Model)
@@ -26,9 +26,17 @@ INTEGER_MAX = 2**31 - 1
 _INSERT_OR_READ_ATTEMPTS = 5
 
 
+def _column(model: type[Model], name: str) -> "Field[Any, Any]":
+    """The concrete field ``name`` of ``model`` (a column, not a reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or not field.column:
+        raise ValueError(f"{model._meta.label}.{name} is not a column")
+    return field
+
+
 def _returning_columns(model: type[Model], using: str) -> str:
     quote = connections[using].ops.quote_name
-    return ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    return ", ".join(quote(str(field.column)) for field in model._meta.concrete_fields)
 
 
 def _conflict_target(model: type[Model], conflict: str | Sequence[str]) -> tuple[list[str], Q]:
@@ -89,12 +97,12 @@ def insert_or_read(
         if not (f.primary_key and getattr(instance, f.attname) is None)
     ]
     quote = connection.ops.quote_name
-    target = ", ".join(quote(meta.get_field(name).column) for name in fields)
+    target = ", ".join(quote(str(_column(model, name).column)) for name in fields)
     predicate = f" WHERE {_condition_sql(model, condition, using)}" if condition else ""
     returning = _returning_columns(model, using)
     suffix = f" ON CONFLICT ({target}){predicate} DO NOTHING RETURNING {returning}"
     lookup: dict[str, Any] = {
-        name: getattr(instance, meta.get_field(name).attname) for name in fields
+        name: getattr(instance, _column(model, name).attname) for name in fields
     }
     manager = model._default_manager.db_manager(using)
     for _attempt in range(_INSERT_OR_READ_ATTEMPTS):
@@ -122,6 +130,7 @@ def update_returning(queryset: QuerySet[M], **values: Any) -> list[M]:
     """
     model = queryset.model
     query = queryset.query.chain(UpdateQuery)
+    assert isinstance(query, UpdateQuery)
     query.add_update_values(values)
     sql, params = query.get_compiler(queryset.db).as_sql()
     if not sql:

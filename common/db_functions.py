@@ -1,5 +1,7 @@
 """Database functions that Django does not ship, for PostgreSQL and SQLite."""
 
+from typing import Any
+
 from django.db import NotSupportedError
 from django.db.models import Func, IntegerField
 
@@ -20,13 +22,13 @@ class DurationSeconds(Func):
     arity = 2
     output_field = IntegerField()
 
-    def __init__(self, start, end, **extra):
+    def __init__(self, start: Any, end: Any, **extra: Any) -> None:
         super().__init__(end, start, **extra)  # SQL reads "end - start"
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:  # type: ignore[override]
         raise NotSupportedError(f"DurationSeconds is not implemented for {connection.vendor}")
 
-    def as_postgresql(self, compiler, connection, **extra_context):
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         return super().as_sql(
             compiler,
             connection,
@@ -35,7 +37,7 @@ class DurationSeconds(Func):
             **extra_context,
         )
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         return super().as_sql(
             compiler,
             connection,

@@ -15,6 +15,7 @@ a second run writes nothing. ``LOADERS`` is the list ``bootstrap_local`` runs.
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,7 +46,15 @@ def customer_sessions_load() -> int:
     now = timezone.now()
     ttl = timedelta(days=7)
 
-    def row(customer_id, phone, channel, status, idle, age, metadata):
+    def row(
+        customer_id: str,
+        phone: str,
+        channel: str,
+        status: str,
+        idle: timedelta,
+        age: timedelta,
+        metadata: dict[str, Any],
+    ) -> CustomerSession:
         last = now - idle
         return CustomerSession(
             customer_id=customer_id,
@@ -143,7 +152,15 @@ def signed_in_users_load() -> int:
         ),
     ]
 
-    def session(user, session_id, platform, status, started, last, **extra):
+    def session(
+        user: uuid.UUID,
+        session_id: str,
+        platform: str,
+        status: str,
+        started: timedelta,
+        last: timedelta,
+        **extra: Any,
+    ) -> UserSession:
         return UserSession(
             user_id=user,
             session_id=session_id,
@@ -236,7 +253,7 @@ def _id(name: str) -> uuid.UUID:
 KIOSK_SESSION = _id("kiosk-chat")
 DOCS_SESSION = _id("document-qa")
 
-_KIOSK_TURNS = [
+_KIOSK_TURNS: list[tuple[str, str, dict[str, Any]]] = [
     (
         "Do you have these running shoes in size 9?",
         "Yes: the AirStride 2 in size 9 is in stock in blue and black, aisle 4.",
@@ -253,7 +270,7 @@ _KIOSK_TURNS = [
         },
     ),
 ]
-_DOC_TURNS = [
+_DOC_TURNS: list[tuple[str, str, dict[str, Any]]] = [
     (
         "What is the return window in the staff handbook?",
         "Returns are accepted within 30 days with a receipt (Handbook §4.2).",

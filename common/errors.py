@@ -10,16 +10,19 @@ The format is drf-standardized-errors' (its OpenAPI components describe it)::
 the request id in the log line of the error.
 """
 
+from typing import Any
+
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_standardized_errors.handler import ExceptionHandler as _ExceptionHandler
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.fields import get_error_detail
+from rest_framework.response import Response
 
 from common.exceptions import ConflictError, NotFoundError
 from common.parsers import RequestBodyTooLarge
@@ -61,21 +64,23 @@ class ExceptionHandler(_ExceptionHandler):
         return super().convert_known_exceptions(exc)
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: Any) -> Response | None:
     """DRF ``EXCEPTION_HANDLER``: format ``exc`` as the JSON error body above."""
     return ExceptionHandler(exc, context).run()
 
 
-def error_body(error_type: str, code: str, detail: str, attr: str | None = None) -> dict:
+def error_body(error_type: str, code: str, detail: str, attr: str | None = None) -> dict[str, Any]:
     """Build an error body in the format above with a single error."""
     return {"type": error_type, "errors": [{"code": code, "detail": detail, "attr": attr}]}
 
 
-def _is_admin(request) -> bool:
+def _is_admin(request: HttpRequest) -> bool:
     return request.path.startswith("/admin/")
 
 
-def bad_request(request, exception, template_name="400.html"):
+def bad_request(
+    request: HttpRequest, exception: Exception, template_name: str = "400.html"
+) -> HttpResponse:
     """``handler400``: JSON outside the admin."""
     if _is_admin(request):
         return defaults.bad_request(request, exception)
@@ -83,7 +88,9 @@ def bad_request(request, exception, template_name="400.html"):
     return JsonResponse(body, status=400)
 
 
-def permission_denied(request, exception, template_name="403.html"):
+def permission_denied(
+    request: HttpRequest, exception: Exception, template_name: str = "403.html"
+) -> HttpResponse:
     """``handler403``: JSON outside the admin."""
     if _is_admin(request):
         return defaults.permission_denied(request, exception)
@@ -91,14 +98,16 @@ def permission_denied(request, exception, template_name="403.html"):
     return JsonResponse(body, status=403)
 
 
-def page_not_found(request, exception, template_name="404.html"):
+def page_not_found(
+    request: HttpRequest, exception: Exception, template_name: str = "404.html"
+) -> HttpResponse:
     """``handler404``: JSON outside the admin."""
     if _is_admin(request):
         return defaults.page_not_found(request, exception)
     return JsonResponse(error_body("client_error", "not_found", "Not found."), status=404)
 
 
-def server_error(request, template_name="500.html"):
+def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
     """``handler500``: JSON outside the admin; never leaks the exception."""
     if _is_admin(request):
         return defaults.server_error(request)

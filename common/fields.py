@@ -1,5 +1,7 @@
 """DRF serializer fields shared by the apps."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
@@ -14,7 +16,7 @@ class PhoneNumberField(serializers.CharField):
         "not_a_string": "A phone number must be a JSON string (a number loses its + and zeros).",
     }
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("not_a_string")
         text = super().to_internal_value(data)
@@ -35,7 +37,7 @@ class TextIdField(serializers.CharField):
         "not_text": 'Send the id as a JSON string (or an integer), e.g. "103".',
     }
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> str:
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("not_text")
         return super().to_internal_value(str(data))

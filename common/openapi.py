@@ -65,7 +65,7 @@ class ErrorResponse413Serializer(serializers.Serializer):
     """413: the body is larger than ``REQUEST_BODY_MAX_BYTES``."""
 
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error413Serializer(many=True)
+    errors = Error413Serializer(many=True)  # type: ignore[assignment]
 
 
 class Error503Serializer(serializers.Serializer):
@@ -79,4 +79,4 @@ class ErrorResponse503Serializer(serializers.Serializer):
     written, retry later."""
 
     type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
-    errors = Error503Serializer(many=True)
+    errors = Error503Serializer(many=True)  # type: ignore[assignment]

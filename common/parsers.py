@@ -3,6 +3,7 @@
 import json
 import math
 import re
+from typing import Any, NoReturn
 
 from django.conf import settings
 from rest_framework import status
@@ -25,7 +26,7 @@ class RequestBodyTooLarge(APIException):
     default_code = "request_too_large"
 
 
-def _reject_constant(name: str):
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
@@ -36,7 +37,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def json_check_storable(document) -> None:
+def json_check_storable(document: Any) -> None:
     """Raise ValueError when ``document`` nests deeper than JSON_MAX_DEPTH or holds
     a string (key or value) with U+0000 or a lone surrogate. Iterative, so the
     check itself cannot exhaust the stack."""
@@ -68,7 +69,7 @@ class LimitedJSONParser(JSONParser):
     store (U+0000, unpaired surrogates such as ``"\\ud800"``).
     """
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         limit = settings.REQUEST_BODY_MAX_BYTES
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:

@@ -7,6 +7,7 @@ the table size.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
@@ -32,7 +33,7 @@ def _model_lookups():
         .values_list("model_used", flat=True)
         .distinct()[:MODEL_CHOICES_LIMIT]
     )
-    return [(value, value) for value in sorted(values)]
+    return [(value, value) for value in sorted(v for v in values if v is not None)]
 
 
 class SessionModelFilter(admin.SimpleListFilter):
@@ -75,8 +76,15 @@ class AIInteractionInline(admin.TabularInline):
 
     model = AIInteraction
     formset = LatestInteractionsFormSet
-    fields = ["created_at", "model_used", "prompt", "response", "tokens_used", "latency_ms"]
-    readonly_fields = fields
+    fields = [
+        "created_at",
+        "model_used",
+        "prompt",
+        "response",
+        "tokens_used",
+        "latency_ms",
+    ]
+    readonly_fields = tuple(str(f) for f in fields)
     extra = 0
     max_num = 0
     can_delete = False
@@ -147,11 +155,11 @@ class AISessionAdmin(admin.ModelAdmin):
 
     @admin.display(description="tokens", ordering="total_tokens")
     def total_tokens(self, obj: AISession) -> int:
-        return obj.total_tokens
+        return int(getattr(obj, "total_tokens", 0))  # annotated by the selector
 
     @admin.display(description="cost (USD)", ordering="total_cost_usd")
-    def total_cost(self, obj: AISession):
-        return obj.total_cost_usd
+    def total_cost(self, obj: AISession) -> Decimal | None:
+        return getattr(obj, "total_cost_usd", None)  # annotated by the selector
 
 
 @admin.register(AIInteraction)

@@ -357,7 +357,7 @@ class AISessionListApi(generics.ListAPIView):
         filters = query_params_parse(AISessionFilter, self.request)
         return selectors.ai_session_list(owner_id=signed_in_user_id(self.request), **filters)
 
-    def filter_queryset(self, queryset: QuerySet[AISession]) -> QuerySet[AISession]:
+    def filter_queryset(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
         return queryset
 
     @extend_schema(tags=["ai sessions"])

@@ -1,8 +1,10 @@
 """Reads of AI sessions and their history."""
 
+import uuid
 from datetime import datetime
+from typing import Any
 
-from django.db.models import DecimalField, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import DecimalField, Field, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from common.exceptions import NotFoundError
@@ -10,7 +12,7 @@ from interactions.models import AIInteraction, AISession
 from usage.models import UsageLog
 
 
-def _usage_total(column: str, output_field):
+def _usage_total(column: str, output_field: "Field[Any, Any]") -> Subquery:
     per_session = (
         UsageLog.objects.filter(ai_session=OuterRef("pk"))
         .order_by()
@@ -65,7 +67,7 @@ def ai_session_list(
     return qs.order_by("-updated_at")
 
 
-def ai_session_get(*, session_id, owner_id: str | None = None) -> AISession:
+def ai_session_get(*, session_id: uuid.UUID | str, owner_id: str | None = None) -> AISession:
     """One AI session; with ``owner_id``, only when that user owns it.
 
     Raises: NotFoundError (404, ``ai_session_not_found``) when it does not exist or
@@ -80,7 +82,9 @@ def ai_session_get(*, session_id, owner_id: str | None = None) -> AISession:
     return session
 
 
-def ai_interaction_list(*, session_id, owner_id: str | None = None) -> QuerySet[AIInteraction]:
+def ai_interaction_list(
+    *, session_id: uuid.UUID | str, owner_id: str | None = None
+) -> QuerySet[AIInteraction]:
     """The session's interactions, oldest first (index ``(session_id, created_at)``).
 
     Raises: NotFoundError (404) as ``ai_session_get``.

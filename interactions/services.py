@@ -31,7 +31,7 @@ from usage.services import (
 )
 
 
-def _as_uuid(value) -> uuid.UUID:
+def _as_uuid(value: object) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
     try:
@@ -42,7 +42,7 @@ def _as_uuid(value) -> uuid.UUID:
         ) from None
 
 
-def _check_customer_session(customer_session_id) -> None:
+def _check_customer_session(customer_session_id: uuid.UUID | str | None) -> None:
     # Checked up front: Django's foreign keys are DEFERRABLE on Postgres, so a
     # dangling id would only fail at COMMIT, as a 500.
     if customer_session_id and not CustomerSession.objects.filter(pk=customer_session_id).exists():
@@ -268,6 +268,7 @@ def ai_interaction_log(
                 if not created:
                     raise _DuplicateRequest
     except _DuplicateRequest:
+        assert log is not None  # only a usage row can be a duplicate
         first = UsageLog.objects.select_related("interaction").get(request_id=log.request_id)
         if first.interaction is None:
             raise ConflictError(

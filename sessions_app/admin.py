@@ -71,7 +71,7 @@ class CustomerSessionAdmin(admin.ModelAdmin):
     ]
     # Only metadata is edited by hand; status changes go through the actions so
     # the one-active-session-per-phone rule and the services stay in charge.
-    readonly_fields = [f for f in fields if f != "metadata"]
+    readonly_fields = tuple(str(f) for f in fields if f != "metadata")
     actions = ["end_sessions", "expire_sessions"]
 
     @admin.display(description="token")
@@ -146,8 +146,16 @@ class UserProfileAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     show_full_result_count = False
     list_per_page = 50
-    fields = ["id", "email", "phone", "role", "registration_source", "created_at", "last_seen_at"]
-    readonly_fields = [f for f in fields if f != "role"]
+    fields = [
+        "id",
+        "email",
+        "phone",
+        "role",
+        "registration_source",
+        "created_at",
+        "last_seen_at",
+    ]
+    readonly_fields = tuple(str(f) for f in fields if f != "role")
     actions = ["make_admin", "make_user"]
 
     def has_add_permission(self, request):
@@ -223,7 +231,7 @@ class UserSessionAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def has_add_permission(self, request):
         return False

@@ -111,7 +111,7 @@ class SupabaseJWTAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = SupabaseJWTAuthentication
     name = "BearerAuth"
 
-    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[str]] | None:
+    def get_security_requirement(self, auto_schema: Any) -> Any:
         """Listed only on operations signed-in users may call (the class also
         verifies Bearer tokens sent to the others)."""
         if any(accepts_signed_in_users(p) for p in auto_schema.view.get_permissions()):

@@ -122,15 +122,16 @@ class SupabaseJWKClient(jwt.PyJWKClient):
         return payload
 
     def _fallback(self, error: Exception) -> dict:
-        age = None if self._last_good is None else time.monotonic() - self._last_good[0]
-        if age is not None and age <= self.max_stale:
+        last_good = self._last_good
+        age = None if last_good is None else time.monotonic() - last_good[0]
+        if last_good is not None and age is not None and age <= self.max_stale:
             logger.warning(
                 "Supabase JWKS fetch failed (%s: %s); using the key set fetched %.0f s ago",
                 type(error).__name__,
                 error,
                 age,
             )
-            return self._last_good[1]
+            return last_good[1]
         raise jwt.PyJWKClientConnectionError(f"{type(error).__name__}: {error}") from error
 
     def get_signing_key(self, kid: str) -> jwt.PyJWK:
@@ -240,7 +241,7 @@ def verify_supabase_token(token: str) -> dict:
         if not settings.SUPABASE_URL:
             raise InvalidToken("Signing keys are not configured on this server.")
         try:
-            key = jwks_client_for(supabase_jwks_url()).get_signing_key(header.get("kid"))
+            key = jwks_client_for(supabase_jwks_url()).get_signing_key(str(header.get("kid")))
         except (jwt.PyJWKClientConnectionError, jwt.PyJWKSetError, ValueError) as exc:
             # Unreachable or not a usable key set, and no last good one to use: we
             # cannot check the token, which is our outage, not the caller's fault.

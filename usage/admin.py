@@ -34,7 +34,7 @@ class RequestModelFilter(admin.SimpleListFilter):
             .values_list("request_model", flat=True)
             .distinct()[:MODEL_CHOICES_LIMIT]
         )
-        return [(value, value) for value in sorted(values)]
+        return [(value, value) for value in sorted(v for v in values if v is not None)]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -86,7 +86,7 @@ class UsageLogAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     show_full_result_count = False
     # No join: the list shows the session's id (the FK column), nothing of it.
-    list_select_related: list[str] = []
+    list_select_related = False
     list_per_page = 100
 
     def has_add_permission(self, request):
@@ -100,4 +100,4 @@ class UsageLogAdmin(admin.ModelAdmin):
 
     @admin.display(description="cost (USD)", ordering="cost_usd")
     def cost(self, obj: UsageLog) -> str:
-        return "unknown price" if obj.price_unknown else f"{obj.cost_usd.normalize():f}"
+        return "unknown price" if obj.cost_usd is None else f"{obj.cost_usd.normalize():f}"

@@ -9,6 +9,7 @@ The usage issue builds analytics and budgets on these functions:
 - ``usage_log_create(...)`` does all three in one transaction.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -191,8 +192,8 @@ def usage_log_build(
     provider: str = "openai",
     operation: str | None = None,
     user_id: str | None = None,
-    ai_session_id=None,
-    interaction_id=None,
+    ai_session_id: uuid.UUID | str | None = None,
+    interaction_id: uuid.UUID | str | None = None,
     reported_cost_usd: Decimal | None = None,
     latency_ms: int | None = None,
     status: str = UsageLog.Status.SUCCESS,

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from common.authentication import StaffSessionAuthentication
 from common.client_ip import client_ip
 from common.pagination import cursor_pagination
-from common.permissions import IsAdminRole, IsSignedInUser, IsStaff, signed_in_user_id
+from common.permissions import IsAdminRole, IsSignedInUser, IsStaff
 from sessions_app import selectors, services
 from sessions_app.apis.profiles import ERROR_RESPONSES as _ERROR_RESPONSES
 from sessions_app.authentication import SupabaseJWTAuthentication
@@ -31,10 +31,9 @@ SESSION_ID_PATTERN = re.compile(rf"^{SESSION_ID_REGEX}$")
 JSON_FIELD_MAX_BYTES = 16 * 1024
 
 
-def _small_json_object(value: dict) -> dict:
+def _small_json_object(value: dict[str, Any]) -> None:
     if len(json.dumps(value, separators=(",", ":"))) > JSON_FIELD_MAX_BYTES:
         raise serializers.ValidationError(f"At most {JSON_FIELD_MAX_BYTES} bytes of JSON.")
-    return value
 
 
 class UserSessionSerializer(serializers.ModelSerializer):
@@ -155,7 +154,7 @@ class UserSessionListCreateApi(generics.ListAPIView):
         filters = UserSessionListFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         return selectors.user_session_list(
-            user_id=signed_in_user_id(self.request), **filters.validated_data
+            user_id=str(self.request.user.pk), **filters.validated_data
         )
 
     @extend_schema(
@@ -180,7 +179,7 @@ class UserSessionListCreateApi(generics.ListAPIView):
         data = UserSessionStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         session, created = services.user_session_start(
-            user=request.user,
+            user=request.user,  # type: ignore[arg-type]  # a UserProfile (bearer class)
             user_agent=request.headers.get("User-Agent"),
             ip_address=client_ip(request),
             **data.validated_data,
@@ -218,7 +217,7 @@ class UserSessionHeartbeatApi(APIView):
         data = UserSessionHeartbeatInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         session = services.user_session_heartbeat(
-            user_id=signed_in_user_id(request),
+            user_id=str(request.user.pk),
             session_id=session_id,
             activity_delta=data.validated_data["activity_count"],
         )
@@ -251,7 +250,7 @@ class UserSessionEndApi(APIView):
         data = UserSessionEndInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         session = services.user_session_end(
-            user_id=signed_in_user_id(request),
+            user_id=str(request.user.pk),
             session_id=session_id,
             end_reason=data.validated_data["end_reason"],
         )

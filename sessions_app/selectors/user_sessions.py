@@ -1,5 +1,7 @@
 """Reads of signed-in users' platform sessions (the ``user_sessions`` table)."""
 
+import uuid
+
 from django.db.models import Avg, Count, F, Max, Min, QuerySet
 from django.db.models.functions import Now
 
@@ -8,12 +10,12 @@ from sessions_app.models import UserSession
 
 
 def user_session_list(
-    *, user_id, platform: str | None = None, status: str | None = None
+    *, user_id: uuid.UUID | str, platform: str | None = None, status: str | None = None
 ) -> QuerySet[UserSession]:
     """The user's own sessions, newest start first (ties: newest id), optionally of
     one platform and/or status. Served by ``idx_user_sessions_user_id``
     (user_id, started_at DESC)."""
-    qs = UserSession.objects.filter(user_id=user_id)
+    qs = UserSession.objects.filter(user_id=uuid.UUID(str(user_id)))
     if platform:
         qs = qs.filter(platform=platform)
     if status:

@@ -6,11 +6,15 @@ without a committed row. Times are aware datetimes (UTC); the sliding window is
 """
 
 import re
+import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from common.db import insert_or_read, update_returning
@@ -37,13 +41,13 @@ def _session_not_found() -> NotFoundError:
     )
 
 
-def _token_filter(session_token: str | None):
+def _token_filter(session_token: str | None) -> QuerySet[CustomerSession] | None:
     if not session_token or not _TOKEN_SHAPE.match(session_token):
         return None
     return CustomerSession.objects.filter(session_token=session_token)
 
 
-def _touch_active(queryset, *, now: datetime) -> CustomerSession | None:
+def _touch_active(queryset: QuerySet[CustomerSession], *, now: datetime) -> CustomerSession | None:
     """Slide the window of the live active session in ``queryset``; one UPDATE … RETURNING.
 
     A session whose window has run out is marked ``expired`` instead (DESIGN.md:
@@ -201,7 +205,9 @@ def customer_sessions_expire(*, now: datetime | None = None) -> int:
     )
 
 
-def customer_sessions_set_status(*, session_ids, status: str) -> int:
+def customer_sessions_set_status(
+    *, session_ids: Iterable[uuid.UUID | str] | QuerySet[Any, Any], status: str
+) -> int:
     """Admin action: move the given *active* sessions to ``logged_out`` or ``expired``.
 
     One set-based UPDATE; sessions no longer active are left as they are.

@@ -4,11 +4,14 @@ a user's first authenticated request, kept in step with the token's claims."""
 import logging
 import re
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from common.db import insert_or_read
@@ -85,7 +88,7 @@ def user_profile_for_claims(*, claims: dict, registration_source: str = "") -> U
                 conflict="id",
             )
     else:
-        changes = {}
+        changes: dict[str, Any] = {}
         if email and email != profile.email:
             changes["email"] = email
         if phone and phone != profile.phone:
@@ -102,7 +105,9 @@ def user_profile_for_claims(*, claims: dict, registration_source: str = "") -> U
     return profile
 
 
-def user_profiles_set_role(*, user_ids, role: str) -> int:
+def user_profiles_set_role(
+    *, user_ids: Iterable[uuid.UUID | str] | QuerySet[Any, Any], role: str
+) -> int:
     """Give the profiles ``user_ids`` (ids or a queryset of ids) the role ``role``
     (``user`` | ``admin``). One set-based UPDATE.
 

@@ -1,11 +1,14 @@
 """Writes of signed-in users' platform sessions (the ``user_sessions`` table):
 start, heartbeat, end, and the set-based maintenance the commands run."""
 
+import uuid
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Greatest, Least, Now
 from django.utils import timezone
 from ua_parser import parse as parse_user_agent
@@ -38,7 +41,7 @@ def device_info_from_user_agent(user_agent: str | None) -> dict:
         return {}
     result = parse_user_agent(user_agent[:USER_AGENT_MAX_LENGTH])
 
-    def version(part) -> str | None:
+    def version(part: Any) -> str | None:
         numbers = [n for n in (part.major, part.minor, part.patch) if n]
         return ".".join(numbers) or None
 
@@ -116,10 +119,10 @@ def user_session_start(
     return session, created
 
 
-def _not_live_error(*, user_id, session_id: str, action: str) -> Exception:
+def _not_live_error(*, user_id: uuid.UUID | str, session_id: str, action: str) -> Exception:
     """The error explaining why no live session ``session_id`` of ``user_id`` matched."""
     status = (
-        UserSession.objects.filter(session_id=session_id, user_id=user_id)
+        UserSession.objects.filter(session_id=session_id, user_id=uuid.UUID(str(user_id)))
         .values_list("status", flat=True)
         .first()
     )
@@ -131,7 +134,9 @@ def _not_live_error(*, user_id, session_id: str, action: str) -> Exception:
     )
 
 
-def user_session_heartbeat(*, user_id, session_id: str, activity_delta: int = 1) -> UserSession:
+def user_session_heartbeat(
+    *, user_id: uuid.UUID | str, session_id: str, activity_delta: int = 1
+) -> UserSession:
     """Record a heartbeat of the caller's live session.
 
     Sets ``last_heartbeat_at`` and ``last_activity_at`` to now, adds
@@ -148,7 +153,7 @@ def user_session_heartbeat(*, user_id, session_id: str, activity_delta: int = 1)
         raise ValidationError({"activity_count": f"Must be 0 to {HEARTBEAT_MAX_DELTA}."})
     now = Now()
     live = UserSession.objects.filter(
-        session_id=session_id, user_id=user_id, status__in=LIVE_STATUSES
+        session_id=session_id, user_id=uuid.UUID(str(user_id)), status__in=LIVE_STATUSES
     )
     rows = update_returning(
         live,
@@ -162,10 +167,12 @@ def user_session_heartbeat(*, user_id, session_id: str, activity_delta: int = 1)
     )
     if rows:
         return rows[0]
-    raise _not_live_error(user_id=user_id, session_id=session_id, action="take heartbeats")
+    raise _not_live_error(
+        user_id=uuid.UUID(str(user_id)), session_id=session_id, action="take heartbeats"
+    )
 
 
-def user_session_end(*, user_id, session_id: str, end_reason: str) -> UserSession:
+def user_session_end(*, user_id: uuid.UUID | str, session_id: str, end_reason: str) -> UserSession:
     """End the caller's session: ``status = ended``, ``end_reason``, ``ended_at`` =
     now and ``total_duration_seconds`` = now - ``started_at`` (computed by the
     database in the same ``UPDATE … RETURNING``).
@@ -183,7 +190,7 @@ def user_session_end(*, user_id, session_id: str, end_reason: str) -> UserSessio
     allowed = [r for r in UserSession.EndReason.values if r != UserSession.EndReason.TIMEOUT]
     if end_reason not in allowed:
         raise ValidationError({"end_reason": f"Must be one of {', '.join(allowed)}."})
-    mine = UserSession.objects.filter(session_id=session_id, user_id=user_id)
+    mine = UserSession.objects.filter(session_id=session_id, user_id=uuid.UUID(str(user_id)))
     rows = update_returning(
         mine.filter(status__in=LIVE_STATUSES),
         status=UserStatus.ENDED,
@@ -200,7 +207,9 @@ def user_session_end(*, user_id, session_id: str, end_reason: str) -> UserSessio
     return session
 
 
-def user_sessions_end_selected(*, session_pks, end_reason: str = "manual") -> int:
+def user_sessions_end_selected(
+    *, session_pks: Iterable[uuid.UUID] | QuerySet[Any, Any], end_reason: str = "manual"
+) -> int:
     """Admin action: end the live sessions among ``session_pks`` (primary keys or a
     queryset of them) like ``user_session_end`` does. One set-based UPDATE.
 
@@ -215,7 +224,7 @@ def user_sessions_end_selected(*, session_pks, end_reason: str = "manual") -> in
     )
 
 
-def _silent_since(cutoff):
+def _silent_since(cutoff: Any) -> Q:
     """Sessions whose last heartbeat (or, without one, last activity) is before ``cutoff``."""
     return Q(last_heartbeat_at__lt=cutoff) | Q(
         last_heartbeat_at__isnull=True, last_activity_at__lt=cutoff
@@ -271,7 +280,11 @@ def user_sessions_mark_idle(*, idle_minutes: int, dry_run: bool = False) -> int:
 
 
 def user_sessions_delete_old(
-    *, days: int, batch_size: int = 1000, dry_run: bool = False, on_batch=None
+    *,
+    days: int,
+    batch_size: int = 1000,
+    dry_run: bool = False,
+    on_batch: Callable[[int], None] | None = None,
 ) -> int:
     """Delete sessions that ended more than ``days`` days ago (the seed's
     ``cleanup_old_sessions``; its ``INTERVAL '%d days' % days_old`` never ran).

@@ -3,10 +3,11 @@
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rest_framework_api_key.models import APIKey
 
 from common import demo
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         "Refuses to run with DEBUG off unless --force."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
         parser.add_argument(
             "--site",
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             help="where runserver will listen, for the admin link printed (make run passes it)",
         )
 
-    def handle(self, *args, force: bool, site: str, **options):
+    def handle(self, *args: Any, force: bool, site: str, **options: Any) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("bootstrap_local is for local runs (DEBUG on); use --force.")
         self._admin_user(site.rstrip("/"))

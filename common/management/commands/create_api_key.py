@@ -1,8 +1,9 @@
 """``manage.py create_api_key NAME``: a key for a channel or service client."""
 
 from datetime import timedelta
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from rest_framework_api_key.models import APIKey
 
@@ -13,13 +14,13 @@ class Command(BaseCommand):
         "The key is printed once, as the last line; only its hash is stored."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="who holds the key, e.g. 'kiosk-store-12'")
         parser.add_argument(
             "--expires-in-days", type=int, default=None, help="days until the key stops working"
         )
 
-    def handle(self, *args, name: str, expires_in_days: int | None, **options):
+    def handle(self, *args: Any, name: str, expires_in_days: int | None, **options: Any) -> None:
         name = name.strip()
         if not name:
             raise CommandError("NAME must not be empty.")

@@ -1,8 +1,9 @@
 """``manage.py supabase_secure``: apply the Supabase-only security steps again."""
 
 import importlib
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections, transaction
 
 from common.supabase import has_supabase_auth, supabase_tables_enable_rls
@@ -19,10 +20,10 @@ class Command(BaseCommand):
         "every project table. Idempotent. Fails on a database without Supabase Auth."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--database", default="default", help="database alias")
 
-    def handle(self, *args, database: str, **options):
+    def handle(self, *args: Any, database: str, **options: Any) -> None:
         connection = connections[database]
         if not has_supabase_auth(connection):
             raise CommandError("No auth.users table here: this is not a Supabase database.")

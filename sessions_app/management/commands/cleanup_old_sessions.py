@@ -1,7 +1,9 @@
 """``manage.py cleanup_old_sessions``: delete user sessions that ended long ago, in batches."""
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sessions_app.services import LOOKBACK_MAX_DAYS, user_sessions_delete_old
 
@@ -17,7 +19,7 @@ class Command(BaseCommand):
         "locked for long. Prints how many."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--days",
             type=int,
@@ -33,12 +35,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
 
-    def handle(self, *args, days: int, batch_size: int, dry_run: bool, **options):
+    def handle(self, *args: Any, days: int, batch_size: int, dry_run: bool, **options: Any) -> None:
         if not 1 <= days <= LOOKBACK_MAX_DAYS:
             raise CommandError(f"--days must be between 1 and {LOOKBACK_MAX_DAYS} (100 years).")
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise CommandError(f"--batch-size must be between 1 and {MAX_BATCH_SIZE}.")
-        batches = []
+        batches: list[int] = []
         count = user_sessions_delete_old(
             days=days, batch_size=batch_size, dry_run=dry_run, on_batch=batches.append
         )

@@ -1,7 +1,9 @@
 """``manage.py end_inactive_sessions``: time out user sessions that stopped sending heartbeats."""
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sessions_app.services import LOOKBACK_MAX_MINUTES, user_sessions_end_inactive
 
@@ -14,7 +16,7 @@ class Command(BaseCommand):
         "database, in one set-based UPDATE. Prints how many."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--timeout-minutes",
             type=int,
@@ -24,7 +26,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="count only, change nothing")
 
-    def handle(self, *args, timeout_minutes: int, dry_run: bool, **options):
+    def handle(self, *args: Any, timeout_minutes: int, dry_run: bool, **options: Any) -> None:
         if not 1 <= timeout_minutes <= LOOKBACK_MAX_MINUTES:
             raise CommandError(
                 f"--timeout-minutes must be between 1 and {LOOKBACK_MAX_MINUTES} (100 years)."

@@ -1,5 +1,7 @@
 """``manage.py expire_sessions``: retire customer sessions whose window has run out."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from sessions_app.services import customer_sessions_expire
@@ -11,6 +13,6 @@ class Command(BaseCommand):
         "(one set-based UPDATE) and print how many."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         count = customer_sessions_expire()
         self.stdout.write(f"Expired {count} customer session(s).")

@@ -1,7 +1,9 @@
 """``manage.py mark_idle_sessions``: active user sessions without recent heartbeats → idle."""
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sessions_app.services import LOOKBACK_MAX_MINUTES, user_sessions_mark_idle
 
@@ -12,7 +14,7 @@ class Command(BaseCommand):
         "makes them active again). One set-based UPDATE. Prints how many."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--idle-minutes",
             type=int,
@@ -22,7 +24,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="count only, change nothing")
 
-    def handle(self, *args, idle_minutes: int, dry_run: bool, **options):
+    def handle(self, *args: Any, idle_minutes: int, dry_run: bool, **options: Any) -> None:
         if not 1 <= idle_minutes <= LOOKBACK_MAX_MINUTES:
             raise CommandError(
                 f"--idle-minutes must be between 1 and {LOOKBACK_MAX_MINUTES} (100 years)."
