@@ -1,12 +1,9 @@
-"""factory_boy factories for AI sessions, interactions and usage rows."""
-
-from decimal import Decimal
+"""factory_boy factories for interactions models."""
 
 import factory
 from django.utils import timezone
 
 from interactions.models import AIInteraction, AISession
-from usage.models import UsageLog
 
 
 class AISessionFactory(factory.django.DjangoModelFactory):
@@ -32,21 +29,4 @@ class AIInteractionFactory(factory.django.DjangoModelFactory):
     response = factory.Sequence(lambda n: f"Answer {n}.")
     model_used = "gpt-4o"
     tokens_used = 150
-    created_at = factory.LazyFunction(timezone.now)
-
-
-class UsageLogFactory(factory.django.DjangoModelFactory):
-    """A priced chat call."""
-
-    class Meta:
-        model = UsageLog
-
-    service = UsageLog.Service.CHAT
-    request_model = "gpt-4o"
-    input_tokens = 100
-    output_tokens = 50
-    total_tokens = 150
-    cost_usd = Decimal("0.00075")
-    price_source = "genai-prices"
-    request_id = factory.Sequence(lambda n: f"req-{n}")
     created_at = factory.LazyFunction(timezone.now)

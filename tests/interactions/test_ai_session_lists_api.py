@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from interactions.services import ai_interaction_log
-from tests.interactions.factories import AIInteractionFactory, AISessionFactory, UsageLogFactory
+from tests.interactions.factories import AIInteractionFactory, AISessionFactory
 from tests.interactions.helpers import ALICE, BOB, GPT4O_CHAT_USAGE
+from tests.usage.factories import UsageLogFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,9 @@ import pytest
 from genai_prices import Usage, calc_price
 
 from interactions.models import AIInteraction, AISession
-from tests.interactions.factories import AISessionFactory, UsageLogFactory
+from tests.interactions.factories import AISessionFactory
 from tests.interactions.helpers import GPT4O_CHAT_USAGE
+from tests.usage.factories import UsageLogFactory
 from usage.models import UsageLog
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ from django.utils import timezone
 from interactions.admin import INLINE_LIMIT
 from interactions.models import AIInteraction, AISession
 from interactions.services import ai_interaction_log
-from tests.interactions.factories import AIInteractionFactory, AISessionFactory, UsageLogFactory
+from tests.interactions.factories import AIInteractionFactory, AISessionFactory
 from tests.interactions.helpers import GPT4O_CHAT_USAGE
+from tests.usage.factories import UsageLogFactory
 from usage.models import UsageLog
 
 pytestmark = pytest.mark.django_db

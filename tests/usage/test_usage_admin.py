@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.interactions.factories import UsageLogFactory
+from tests.usage.factories import UsageLogFactory
 from usage.models import UsageLog
 
 pytestmark = pytest.mark.django_db
