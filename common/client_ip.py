@@ -9,7 +9,7 @@ import ipaddress
 from django.conf import settings
 from django.http import HttpRequest
 
-# Privacy masks (DESIGN.md `user_sessions.ip_address`): keep the network part
+# Privacy masks (``user_sessions.ip_address``): keep the network part
 # only, as Google Analytics' IP anonymisation and most CDNs do.
 IPV4_PREFIX = 24
 IPV6_PREFIX = 48

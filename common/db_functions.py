@@ -11,7 +11,7 @@ class DurationSeconds(Func):
     the database: the floor of the difference, never negative, NULL when either is NULL.
 
     PostgreSQL: ``GREATEST(0, FLOOR(EXTRACT(EPOCH FROM (end - start)))::integer)``
-    (the seed's ``calculate_session_duration``, without its rounding up);
+    (the original SQL's ``calculate_session_duration``, without its rounding up);
     SQLite: the same from ``julianday()`` differences (rounded to milliseconds
     first, so 60 s do not come out as 59.99999 → 59).
 

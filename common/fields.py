@@ -27,7 +27,7 @@ class PhoneNumberField(serializers.CharField):
 
 
 class TextIdField(serializers.CharField):
-    """An id kept as text (seed 001: ``customer_id`` was wrongly cast to int).
+    """An id kept as text (``customer_id`` is never cast to a number).
 
     Accepts a JSON string, or a JSON integer written as its decimal digits
     (``103`` → ``"103"``). Floats (``103.0``, ``1e20``) and booleans are refused:

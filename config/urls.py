@@ -1,4 +1,4 @@
-"""Site routes. Compatibility routes (/session/...) keep the seeds' exact paths;
+"""Site routes. Compatibility routes (/session/...) keep the existing frontends' exact paths;
 everything else lives under /api/v1/."""
 
 from django.contrib import admin

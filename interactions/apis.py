@@ -1,6 +1,6 @@
 """AI sessions and interactions over HTTP.
 
-``POST /session/create`` keeps the exact path the seed's frontend calls; the
+``POST /session/create`` keeps the exact path the existing frontend calls; the
 rest lives under ``/api/v1/``. Views parse with a serializer, call a service or
 selector and render; the rules live in ``interactions.services``.
 

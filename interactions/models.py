@@ -1,12 +1,12 @@
-"""AI chat sessions and their interactions (seed 002; seed 003's chat sessions/messages).
+"""AI chat sessions and their interactions (``ai_sessions``, ``ai_interactions``).
 
-String columns are NULL when unknown (the seed's `user_id VARCHAR(100) NULL`, `model_used
+String columns are NULL when unknown (the original SQL's `user_id VARCHAR(100) NULL`, `model_used
 VARCHAR(50)`), hence `null=True` on CharFields (ruff DJ001 silenced on purpose).
 
-Table and column names are the seed's (``ai_sessions``, ``ai_interactions``); the
+Table and column names are the original SQL's (``ai_sessions``, ``ai_interactions``); the
 AI backend and SQL readers already depend on them. Extra columns are nullable, or
 NOT NULL with a database default (``db_default``), so an ``INSERT`` that names only
-the seed's columns still works; Django itself writes the Python ``default``.
+the original SQL's columns still works; Django itself writes the Python ``default``.
 """
 
 import uuid
@@ -19,7 +19,7 @@ from django.utils import timezone
 class AISession(models.Model):
     """One conversation between a user (or an anonymous visitor) and the assistant.
 
-    ``id`` is the id the frontend got from ``POST /session/create`` (seed 002: the
+    ``id`` is the id the frontend got from ``POST /session/create`` (the old
     frontend's id must be the row's id). ``interaction_count`` and
     ``last_interaction_at`` are kept in step by ``ai_interaction_log`` (an F()
     increment in the interaction's transaction); ``updated_at`` is the last activity
@@ -28,7 +28,7 @@ class AISession(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
-    # db_default: seed 002's own inserts may omit the timestamps (its columns have no
+    # db_default: the old chat backend's inserts may omit the timestamps (its columns have no
     # default there); Django writes timezone.now() itself.
     created_at = models.DateTimeField(default=timezone.now, db_default=Now())
     updated_at = models.DateTimeField(default=timezone.now, db_default=Now())
@@ -50,8 +50,8 @@ class AISession(models.Model):
     )
     openai_conversation_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     last_interaction_at = models.DateTimeField(null=True, blank=True)
-    # NOT NULL with a database default too, so an INSERT naming only the seed's
-    # columns (seed 002's db_service) works.
+    # NOT NULL with a database default too, so an INSERT naming only the original
+    # columns (as the old chat backend's db_service wrote them) works.
     interaction_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
@@ -73,7 +73,7 @@ class AISession(models.Model):
 class AIInteraction(models.Model):
     """One prompt and the assistant's response, with the call's token split.
 
-    ``tokens_used`` is the call's total tokens (seed 002's readers use it); the
+    ``tokens_used`` is the call's total tokens (the old chat backend's readers use it); the
     split follows the OpenTelemetry GenAI terms: ``input_tokens`` includes
     ``cached_input_tokens``, ``output_tokens`` includes ``reasoning_output_tokens``.
     """
@@ -99,7 +99,7 @@ class AIInteraction(models.Model):
     cached_input_tokens = models.PositiveIntegerField(null=True, blank=True)
     output_tokens = models.PositiveIntegerField(null=True, blank=True)
     reasoning_output_tokens = models.PositiveIntegerField(null=True, blank=True)
-    # NOT NULL with a database default ({}): seed 002's inserts do not name it.
+    # NOT NULL with a database default ({}): the old chat backend's inserts do not name it.
     metadata = models.JSONField(default=dict, db_default={}, blank=True)
 
     class Meta:
@@ -107,7 +107,7 @@ class AIInteraction(models.Model):
         verbose_name = "AI interaction"
         ordering = ["created_at"]
         indexes = [
-            # Seed 003: history by (session_id, created_at).
+            # History by (session_id, created_at).
             models.Index(fields=["session", "created_at"], name="ai_interactions_session_idx"),
             models.Index(fields=["model_used", "created_at"], name="ai_interactions_model_idx"),
             models.Index(fields=["created_at"], name="ai_interactions_created_idx"),

@@ -1,6 +1,6 @@
-"""Writes of AI sessions and interactions (seed 002; DESIGN.md "ai_sessions, ai_interactions").
+"""Writes of AI sessions and interactions (``ai_sessions``, ``ai_interactions``).
 
-Seed 002's failure: the session id the frontend got never reached ``ai_sessions``,
+The old chat backend's failure: the session id the frontend got never reached ``ai_sessions``,
 so logging an interaction broke the foreign key with a 500. Here a session is
 created with the id the caller gives (idempotently, race-safely), and logging an
 interaction for an unknown session id creates the session in the same
@@ -153,7 +153,7 @@ def ai_interaction_log(
         session_id: the AI session (created when unknown, owned by ``user_id``).
         prompt, response: the texts, stored exactly as given; "" is a valid text
             (OpenAI answers with empty content for tool calls or a content filter).
-        model_used: the requested model (≤ 50 chars, seed 002's column).
+        model_used: the requested model (≤ 50 chars, the column's original width).
         usage: OpenAI's ``usage`` object (Chat Completions or Responses shape) or a
             TokenUsage; None writes no usage row.
         tokens_used: total tokens when no ``usage`` is given (else usage's total).

@@ -1,4 +1,4 @@
-"""AI session routes: the seed's ``/session/create`` and the ``/api/v1/`` ones."""
+"""AI session routes: the original SQL's ``/session/create`` and the ``/api/v1/`` ones."""
 
 from django.urls import path
 

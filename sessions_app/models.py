@@ -1,6 +1,5 @@
-"""Customer sessions across channels (seeds 000, 001; DESIGN.md `sessions`), signed-in
-users' profiles (seed 003, `user_profiles`) and their platform sessions (seed 004,
-`user_sessions`)."""
+"""Customer sessions across channels (`sessions`), signed-in users' profiles
+(`user_profiles`) and their platform sessions (`user_sessions`)."""
 
 import secrets
 import uuid
@@ -18,8 +17,8 @@ def new_session_token() -> str:
 class CustomerSession(models.Model):
     """One customer's session on the kiosk, WhatsApp, the website or chat.
 
-    Table and columns are the ones the seeds' frontends and SQL users rely on.
-    ``customer_id`` is TEXT and never cast to a number (seed 001's bug); ``phone``
+    Table and columns are the ones the existing frontends and SQL users rely on.
+    ``customer_id`` is TEXT and never cast to a number (an id, not a quantity); ``phone``
     is E.164. The database allows at most one ``active`` row per phone.
     """
 
@@ -50,7 +49,7 @@ class CustomerSession(models.Model):
         verbose_name = "customer session"
         ordering = ["-last_activity"]
         constraints = [
-            # Concurrent starts for one phone end on the same row (DESIGN.md).
+            # Concurrent starts for one phone end on the same row.
             models.UniqueConstraint(
                 fields=["phone"],
                 condition=Q(status="active"),
@@ -84,7 +83,7 @@ class CustomerSession(models.Model):
 
 
 class UserProfile(models.Model):
-    """A signed-in app user (seed 003 `user_profiles`, issue 4).
+    """A signed-in app user (`user_profiles`).
 
     ``id`` is the Supabase user id (the access token's ``sub``); on a Supabase
     database it references ``auth.users(id) ON DELETE CASCADE`` (migration 0003).
@@ -179,9 +178,9 @@ USER_SESSION_END_REASONS = ["logout", "timeout", "manual", "app_close", "crash"]
 
 
 class UserSession(models.Model):
-    """A signed-in user's session on one platform (seed 004 `user_sessions`).
+    """A signed-in user's session on one platform (`user_sessions`).
 
-    Columns, checks, defaults and indexes are the seed's; defaults that the seed
+    Columns, checks, defaults and indexes are the original SQL's; defaults that it
     gives in SQL are database defaults here too (``db_default``), so rows inserted
     by other SQL clients get them. ``updated_at`` is set by every write of the
     services and commands, and on PostgreSQL also by a BEFORE UPDATE trigger
@@ -209,7 +208,7 @@ class UserSession(models.Model):
         CRASH = "crash", "Crash"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # The seed's REFERENCES auth.users(id) is added on Supabase (migration 0003);
+    # The original SQL's REFERENCES auth.users(id) is added on Supabase (migration 0003);
     # this foreign key to the profile holds everywhere.
     user = models.ForeignKey(
         UserProfile,
@@ -225,7 +224,7 @@ class UserSession(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True, help_text="NULL while not ended")
     device_info = models.JSONField(default=dict, db_default={}, blank=True)
     location_info = models.JSONField(null=True, blank=True, default=dict, db_default={})
-    user_agent = models.TextField(null=True, blank=True)  # noqa: DJ001 (seed: nullable)
+    user_agent = models.TextField(null=True, blank=True)  # noqa: DJ001 (nullable in the original SQL)
     ip_address = models.GenericIPAddressField(
         null=True, blank=True, help_text="masked: IPv4 /24, IPv6 /48"
     )
@@ -233,7 +232,7 @@ class UserSession(models.Model):
     activity_count = models.IntegerField(null=True, default=0, db_default=0)
     last_heartbeat_at = models.DateTimeField(null=True, blank=True, db_default=Now())
     status = models.TextField(choices=Status.choices, default=Status.ACTIVE, db_default="active")
-    end_reason = models.TextField(  # noqa: DJ001 (seed: NULL until the session ends)
+    end_reason = models.TextField(  # noqa: DJ001 (NULL until the session ends)
         choices=EndReason.choices, null=True, blank=True
     )
     created_at = models.DateTimeField(db_default=Now(), editable=False)
@@ -244,8 +243,8 @@ class UserSession(models.Model):
         verbose_name = "user session"
         ordering = ["-started_at"]
         constraints = [
-            # The seed's UNIQUE; PostgreSQL and SQLite index it, which is the
-            # seed's idx_user_sessions_session_id (a second index would only cost writes).
+            # The original SQL's UNIQUE; PostgreSQL and SQLite index it, which is the
+            # original idx_user_sessions_session_id (a second index would only cost writes).
             models.UniqueConstraint(fields=["session_id"], name="user_sessions_session_id_key"),
             models.CheckConstraint(
                 condition=Q(platform__in=USER_SESSION_PLATFORMS),
@@ -260,13 +259,13 @@ class UserSession(models.Model):
             ),
         ]
         indexes = [
-            # Seed indexes. idx_user_sessions_user_id also carries started_at so
+            # The original SQL's indexes. idx_user_sessions_user_id also carries started_at so
             # "my sessions, newest first" is one index scan.
             models.Index(fields=["user", "-started_at"], name="idx_user_sessions_user_id"),
             models.Index(fields=["platform"], name="idx_user_sessions_platform"),
             models.Index(fields=["status"], name="idx_user_sessions_status"),
             models.Index(fields=["started_at"], name="idx_user_sessions_started_at"),
-            # The seed's idx_user_sessions_last_activity (31 characters; Django
+            # The original SQL's idx_user_sessions_last_activity (31 characters; Django
             # allows 30).
             models.Index(fields=["last_activity_at"], name="idx_user_sessions_last_act"),
             models.Index(

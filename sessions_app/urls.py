@@ -1,4 +1,4 @@
-"""Customer-session compatibility routes, at the exact paths the seeds' frontends call,
+"""Customer-session compatibility routes, at the exact paths the existing frontends call,
 and the signed-in user routes under /api/v1/."""
 
 from django.urls import path, register_converter

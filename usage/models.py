@@ -1,4 +1,4 @@
-"""One row per OpenAI call, with its tokens and cost (seed 003 ``usage_logs``).
+"""One row per OpenAI call, with its tokens and cost (``usage_logs``).
 
 String columns are NULL when not reported (ruff DJ001 silenced on purpose): NULL is
 not the empty string for a model name or a user id.
@@ -106,7 +106,7 @@ class UsageLog(models.Model):
         verbose_name = "usage log"
         ordering = ["-created_at"]
         indexes = [
-            # Seed 003.
+            # The analytics' indexes: per user, service and time.
             models.Index(
                 fields=["user_id", "service", "created_at"], name="usage_user_service_created_idx"
             ),

@@ -1,4 +1,4 @@
-"""Writes of usage rows, and the reading of OpenAI's usage objects (seed 003 usage_logs).
+"""Writes of usage rows, and the reading of OpenAI's usage objects (``usage_logs``).
 
 The usage issue builds analytics and budgets on these functions:
 

@@ -185,11 +185,11 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# --- Customer sessions (seeds 000, 001) ------------------------------------
+# --- Customer sessions ------------------------------------------------------
 SESSION_TTL = env.int("SESSION_TTL", default=7 * 24 * 3600)  # seconds, sliding
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IN")
 
-# --- Supabase auth (issue 4) ------------------------------------------------
+# --- Supabase auth ------------------------------------------------------------
 SUPABASE_URL = env("SUPABASE_URL", default="").rstrip("/")
 SUPABASE_JWT_SECRET = env("SUPABASE_JWT_SECRET", default="")
 SUPABASE_JWT_ALGORITHMS = env.list("SUPABASE_JWT_ALGORITHMS", default=["ES256", "RS256"])

@@ -37,7 +37,7 @@ def _small_json_object(value: dict[str, Any]) -> None:
 
 
 class UserSessionSerializer(serializers.ModelSerializer):
-    """A user session as stored (seed 004 columns); ``ip_address`` is masked,
+    """A user session as stored (the ``user_sessions`` columns); ``ip_address`` is masked,
     ``total_duration_seconds`` in seconds, times ISO 8601."""
 
     user_id = serializers.UUIDField(read_only=True)
@@ -115,7 +115,7 @@ class UserSessionEndInputSerializer(serializers.Serializer):
 
 
 class UserSessionPlatformSummarySerializer(serializers.Serializer):
-    """One platform's row of the seed's ``active_sessions_summary``."""
+    """One platform's row of the original SQL's ``active_sessions_summary``."""
 
     platform = serializers.CharField()
     active_count = serializers.IntegerField()
@@ -263,7 +263,7 @@ class UserSessionSummaryApi(APIView):
     staff signed in to the Django admin.
 
     200 ``{platforms: [{platform, active_count, avg_session_minutes,
-    oldest_session, latest_activity}]}``: the seed's ``active_sessions_summary``
+    oldest_session, latest_activity}]}``: the original SQL's ``active_sessions_summary``
     over active sessions, one aggregate query. 401 without a token, 403 for a
     non-admin.
     """

@@ -24,7 +24,7 @@ def user_session_list(
 
 
 def user_sessions_active_summary() -> list[dict]:
-    """The seed's ``active_sessions_summary`` view, as one aggregate query.
+    """The original SQL's ``active_sessions_summary`` view, as one aggregate query.
 
     Returns: one dict per platform with active sessions, ordered by platform::
 

@@ -50,8 +50,8 @@ def _token_filter(session_token: str | None) -> QuerySet[CustomerSession] | None
 def _touch_active(queryset: QuerySet[CustomerSession], *, now: datetime) -> CustomerSession | None:
     """Slide the window of the live active session in ``queryset``; one UPDATE … RETURNING.
 
-    A session whose window has run out is marked ``expired`` instead (DESIGN.md:
-    restoring an expired session answers 404 and marks it expired).
+    A session whose window has run out is marked ``expired`` instead (the customer-session
+    contract: restoring an expired session answers 404 and marks it expired).
     """
     active = queryset.filter(status=Status.ACTIVE)
     rows = update_returning(
@@ -71,7 +71,7 @@ def customer_session_start(
     Args:
         phone: any notation; stored as E.164.
         channel: ``whatsapp`` | ``kiosk`` | ``website`` | ``chat`` (of the new row).
-        customer_id: text, kept as given (seed 001: never cast to int).
+        customer_id: text, kept as given (an id, never cast to a number).
         metadata: JSON object stored on a new session; an existing one keeps its own.
 
     Returns: ``(session, created)``. ``created`` is False when the phone already

@@ -234,8 +234,8 @@ def _silent_since(cutoff: Any) -> Q:
 def user_sessions_end_inactive(*, timeout_minutes: int, dry_run: bool = False) -> int:
     """Time out live (active or idle) sessions without a heartbeat for ``timeout_minutes``.
 
-    The seed's ``end_inactive_sessions()``, done right: idle sessions time out
-    too (the seed only looked at ``active`` ones, so an idle session never
+    The original SQL's ``end_inactive_sessions()``, done right: idle sessions time out
+    too (the original only looked at ``active`` ones, so an idle session never
     ended), and ``ended_at`` is the session's last sign of life (the later of
     last heartbeat and last activity) rather than the time this job ran, so
     ``total_duration_seconds`` does not count the timeout itself. Sets
@@ -286,7 +286,7 @@ def user_sessions_delete_old(
     dry_run: bool = False,
     on_batch: Callable[[int], None] | None = None,
 ) -> int:
-    """Delete sessions that ended more than ``days`` days ago (the seed's
+    """Delete sessions that ended more than ``days`` days ago (the original SQL's
     ``cleanup_old_sessions``; its ``INTERVAL '%d days' % days_old`` never ran).
 
     Deletes by primary key in batches of ``batch_size``, each batch its own short

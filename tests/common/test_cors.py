@@ -1,4 +1,4 @@
-"""Browser frontends on another origin (KioskChat on :5173 in seed 000) may call
+"""Browser frontends on another origin (KioskChat on :5173) may call
 the API when their origin is listed in ``CORS_ALLOWED_ORIGINS``; others may not."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""``POST /session/create``: seed 002's fix, the frontend's id reaches ai_sessions."""
+"""``POST /session/create``: the frontend's id reaches ai_sessions."""
 
 import uuid
 
@@ -23,7 +23,7 @@ def test_without_an_id_a_new_uuid_is_created_and_stored(api_client_with_key):
 
 
 def test_the_frontends_id_is_the_rows_id(api_client_with_key):
-    """Seed 002 'before': the backend stored a different UUID than it answered."""
+    """The old backend: the backend stored a different UUID than it answered."""
     session_id = uuid.uuid4()
 
     response = api_client_with_key.post(

@@ -1,4 +1,4 @@
-"""``POST /api/v1/interactions/``: seed 002's log_interaction, with usage and cost."""
+"""``POST /api/v1/interactions/``: the old chat backend's log_interaction, with usage and cost."""
 
 import uuid
 from decimal import Decimal
@@ -37,7 +37,7 @@ def nothing_written():
 
 
 def test_an_unknown_session_id_is_created_with_the_interaction(api_client_with_key):
-    """Seed 002 'before': this was a foreign-key error and a 500."""
+    """The old backend: this was a foreign-key error and a 500."""
     session_id = str(uuid.uuid4())
 
     response = log(api_client_with_key, session_id=session_id, usage=GPT4O_CHAT_USAGE)

@@ -1,4 +1,4 @@
-"""Concurrency: the database decides (seed 002: never a foreign-key error, never a 500)."""
+"""Concurrency: the database decides (never a foreign-key error, never a 500)."""
 
 import uuid
 

@@ -1,4 +1,4 @@
-"""Plain SQL inserts naming only the seed's columns (seed 002's db_service).
+"""Plain SQL inserts naming only the original columns (as the old chat backend wrote them).
 
 Every NOT NULL column this project added has a database default, so rows written
 outside Django are complete and Django reads and updates them as its own.
@@ -33,7 +33,7 @@ def test_seed_002_inserts_of_a_session_and_an_interaction_work():
     before = timezone.now().replace(microsecond=0)
     session_id, interaction_id = uuid.uuid4(), uuid.uuid4()
 
-    # Seed 002: INSERT ai_sessions (id, user_id), then INSERT ai_interactions.
+    # The old chat backend: INSERT ai_sessions (id, user_id), then INSERT ai_interactions.
     insert("ai_sessions", id=session_id.hex, user_id="kiosk-7")
     insert(
         "ai_interactions",

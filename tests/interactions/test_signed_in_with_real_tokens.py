@@ -1,4 +1,4 @@
-"""End to end with real Supabase-style bearer tokens (HS256, issue 4's authentication):
+"""End to end with real Supabase-style bearer tokens (HS256):
 a signed-in user creates, lists and reads only their own AI sessions."""
 
 import uuid

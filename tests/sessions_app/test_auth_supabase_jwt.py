@@ -1,5 +1,5 @@
 """Supabase access tokens, verified with real signatures: HS256 with the legacy secret,
-ES256/RS256 keys made here and served by a local JWKS endpoint (issue 4)."""
+ES256/RS256 keys made here and served by a local JWKS endpoint."""
 
 import base64
 import hashlib

@@ -1,4 +1,4 @@
-"""Customer sessions through the HTTP API: the scenarios of seeds 000 and 001."""
+"""Customer sessions through the HTTP API: the kiosk's and WhatsApp's scenarios."""
 
 from datetime import timedelta
 
@@ -22,7 +22,7 @@ def start(client, **body):
 
 
 def test_two_customers_make_two_rows_with_text_customer_ids(api_client_with_key):
-    """Seed 001 scenario 1: two customers on two phones → two rows, ids kept as text."""
+    """Two customers on two phones → two rows, ids kept as text."""
     first = start(api_client_with_key, phone="+919876543210", channel="chat", customer_id="103")
     second = start(api_client_with_key, phone="+919987654321", channel="kiosk", customer_id="104")
 
@@ -82,7 +82,7 @@ def test_same_phone_on_another_channel_continues_the_session(api_client_with_key
 
 
 def test_logout_then_login_makes_a_new_row(api_client_with_key, api_client):
-    """Seed 001 scenario 2: after logout the same phone gets a new session."""
+    """Logout: after logout the same phone gets a new session."""
     first = start(api_client_with_key)
     token = first.json()["session_token"]
 
@@ -134,7 +134,7 @@ def test_restore_by_phone_needs_an_api_key(api_client, api_client_with_key):
 
 
 def test_restore_falls_back_to_phone_when_the_token_is_stale(api_client_with_key):
-    """Seed 000: the kiosk sends its stored token and the phone; the phone finds the row."""
+    """The kiosk: the kiosk sends its stored token and the phone; the phone finds the row."""
     session = CustomerSessionFactory(phone="+919876543210")
 
     response = api_client_with_key.get(
@@ -154,7 +154,7 @@ def test_restore_by_token_ignores_a_phone_sent_without_a_key(api_client):
 
 
 def test_restore_after_the_window_ran_out_is_404_and_marks_expired(api_client):
-    """Seed 000 day 8: no activity for over 7 days → 404, and the row says expired."""
+    """Day 8: no activity for over 7 days → 404, and the row says expired."""
     eight_days_ago = timezone.now() - timedelta(days=8)
     session = CustomerSessionFactory(created_at=eight_days_ago)
 

@@ -1,5 +1,5 @@
-"""On a Supabase database (schema ``auth``): foreign keys to ``auth.users`` and seed 004's
-row-level-security policies (issue 4, "On Supabase").
+"""On a Supabase database (schema ``auth``): foreign keys to ``auth.users`` and the original
+row-level-security policies (as on Supabase).
 
 Django's test database is created by running the migrations on an empty database, so
 ``auth`` does not exist then and migration 0003 skips its Supabase part (as it does on
@@ -180,7 +180,11 @@ def test_a_user_cannot_write_someone_elses_sessions(supabase_auth, two_users_ses
 
     assert UserSession.objects.get(session_id="bob-web-1").status == "active"
     own = UserSession.objects.get(session_id="alice-own-insert")
-    assert (own.status, own.activity_count, own.device_info) == ("active", 0, {})  # seed defaults
+    assert (own.status, own.activity_count, own.device_info) == (
+        "active",
+        0,
+        {},
+    )  # the original defaults
 
 
 def test_a_user_cannot_make_themselves_admin_through_the_data_api(

@@ -1,5 +1,5 @@
 """User profiles: created on the first authenticated request, race-safe, cheap to keep
-current; admin rights from our role or app_metadata, never user_metadata (issue 4)."""
+current; admin rights from our role or app_metadata, never user_metadata."""
 
 import uuid
 from datetime import timedelta

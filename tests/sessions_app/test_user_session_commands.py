@@ -1,4 +1,4 @@
-"""The maintenance commands that replace seed 004's SQL functions, on rows made old."""
+"""The maintenance commands that replace the original SQL functions, on rows made old."""
 
 from datetime import timedelta
 from io import StringIO

@@ -1,4 +1,4 @@
-"""User sessions under concurrency: the database decides (issue 4)."""
+"""User sessions under concurrency: the database decides."""
 
 import uuid
 

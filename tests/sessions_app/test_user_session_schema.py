@@ -1,4 +1,4 @@
-"""The ``user_sessions`` and ``user_profiles`` tables as seed 004 defines them: defaults in
+"""The ``user_sessions`` and ``user_profiles`` tables as the original SQL defines them: defaults in
 the database, checks, the partial index, INET, and ``updated_at`` kept current."""
 
 import pytest
@@ -114,7 +114,7 @@ def test_ip_address_is_inet_and_documents_are_jsonb_on_postgres():
 
 @pytest.mark.postgres
 def test_a_raw_sql_update_still_moves_updated_at_on_postgres():
-    """The seed's BEFORE UPDATE trigger, for writers outside Django."""
+    """The original SQL's BEFORE UPDATE trigger, for writers outside Django."""
     session = UserSessionFactory()
     execute(
         "UPDATE user_sessions SET updated_at = '2001-01-01T00:00:00Z' WHERE id = %s", [session.pk]

@@ -1,5 +1,5 @@
-"""User sessions through the HTTP API (seed 004, issue 4): start, heartbeat, end, list,
-summary. The seed's failure was "[SessionTracking] Failed to start session: Internal
+"""User sessions through the HTTP API: start, heartbeat, end, list,
+summary. The original SQL's failure was "[SessionTracking] Failed to start session: Internal
 Server Error"; every path here answers a 2xx or a 4xx naming the problem."""
 
 import uuid

@@ -14,7 +14,7 @@ MAX_BATCH_SIZE = 10000
 
 class Command(BaseCommand):
     help = (
-        "Seed 004's cleanup_old_sessions(): delete user sessions whose ended_at is more than "
+        "Delete user sessions whose ended_at is more than "
         "--days days ago, --batch-size rows per short transaction so a large table is never "
         "locked for long. Prints how many."
     )

@@ -10,7 +10,7 @@ from sessions_app.services import LOOKBACK_MAX_MINUTES, user_sessions_end_inacti
 
 class Command(BaseCommand):
     help = (
-        "Seed 004's end_inactive_sessions(): live (active or idle) user sessions with no "
+        "Time out live (active or idle) user sessions with no "
         "heartbeat for --timeout-minutes become status=timeout, end_reason=timeout, with "
         "ended_at at their last sign of life and total_duration_seconds computed by the "
         "database, in one set-based UPDATE. Prints how many."
