@@ -1,1 +1,129 @@
-# Register your models here.
+"""Admin: documents with their OpenAI ids, status and grants; the sync runs.
+
+Rows are the record of what was uploaded, so the admin never hard-deletes a
+document: "Delete from OpenAI" removes the file from OpenAI and marks the row
+``deleted`` (staff with the documents "delete" permission), "Refresh status"
+asks OpenAI again (staff with "change").
+"""
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from documents import services
+from documents.exceptions import DocumentPermissionDenied, OpenAIUnavailable
+from documents.models import Document, DocumentAccess, DocumentSyncRun
+
+
+class DocumentAccessInline(admin.TabularInline):
+    """The document's grants; added here they have no ``granted_by``."""
+
+    model = DocumentAccess
+    extra = 0
+    fields = ["user", "permission", "granted_by", "granted_at"]
+    readonly_fields = ["granted_by", "granted_at"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "owner",
+        "status",
+        "size_bytes",
+        "openai_file_id",
+        "vector_store_id",
+        "short_error",
+        "created_at",
+    ]
+    list_filter = ["status", ("owner", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["owner"]
+    search_fields = ["title", "filename", "^openai_file_id"]
+    search_help_text = "Title or file name (contains), or an OpenAI file id (starts with)."
+    date_hierarchy = "created_at"
+    inlines = [DocumentAccessInline]
+    actions = ["refresh_status", "delete_from_openai"]
+    fields = [
+        "title",
+        "owner",
+        "status",
+        "last_error",
+        "filename",
+        "content_type",
+        "size_bytes",
+        "sha256",
+        "openai_file_id",
+        "vector_store_id",
+        "created_at",
+        "updated_at",
+        "status_checked_at",
+        "deleted_at",
+    ]
+    readonly_fields = [f for f in fields if f != "title"]
+
+    @admin.display(description="last error")
+    def short_error(self, document: Document) -> str:
+        return document.last_error[:80]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # documents are uploaded through the API
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # never a hard delete: see "Delete from OpenAI"
+
+    def has_remove_from_openai_permission(self, request: HttpRequest) -> bool:
+        """Django's "delete document" permission (hard deletes stay off)."""
+        return request.user.has_perm("documents.delete_document")
+
+    @admin.action(description="Refresh status from OpenAI", permissions=["change"])
+    def refresh_status(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
+        documents = list(queryset)
+        before = {d.pk: d.status for d in documents}
+        services.document_status_refresh(documents=documents, force=True)
+        changed = sum(1 for d in documents if d.status != before[d.pk])
+        self.message_user(request, f"{len(documents)} checked, {changed} changed status.")
+
+    @admin.action(
+        description="Delete from OpenAI (keeps the record)", permissions=["remove_from_openai"]
+    )
+    def delete_from_openai(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
+        deleted, failed = 0, []
+        for document in queryset:
+            try:
+                services.document_delete(document=document, user=None)
+                deleted += 1
+            except (OpenAIUnavailable, DocumentPermissionDenied) as exc:
+                failed.append(f"{document.title}: {exc.message}")
+        if deleted:
+            self.message_user(request, f"{deleted} document(s) deleted.")
+        for line in failed:
+            self.message_user(request, line, level=messages.ERROR)
+
+
+@admin.register(DocumentSyncRun)
+class DocumentSyncRunAdmin(admin.ModelAdmin):
+    """When ``sync_openai_files`` ran and what it found (read-only)."""
+
+    list_display = [
+        "started_at",
+        "finished_at",
+        "outcome",
+        "dry_run",
+        "known",
+        "new",
+        "missing",
+        "refreshed",
+        "error",
+    ]
+    list_filter = ["outcome", "dry_run"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -1,3 +1,29 @@
-"""HTTP routes of this app (included at the site root by config/urls.py)."""
+"""Document routes under /api/v1/documents/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from documents import apis
+
+urlpatterns = [
+    path("api/v1/documents/", apis.DocumentListCreateApi.as_view(), name="document-list"),
+    path(
+        "api/v1/documents/search-scope/",
+        apis.DocumentSearchScopeApi.as_view(),
+        name="document-search-scope",
+    ),
+    path(
+        "api/v1/documents/<uuid:document_id>/",
+        apis.DocumentDetailApi.as_view(),
+        name="document-detail",
+    ),
+    path(
+        "api/v1/documents/<uuid:document_id>/access/",
+        apis.DocumentAccessListApi.as_view(),
+        name="document-access-list",
+    ),
+    path(
+        "api/v1/documents/<uuid:document_id>/access/<uuid:user_id>/",
+        apis.DocumentAccessDetailApi.as_view(),
+        name="document-access-detail",
+    ),
+]

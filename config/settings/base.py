@@ -235,6 +235,19 @@ CORS_PREFLIGHT_MAX_AGE = 86400  # seconds
 # --- OpenAI (issues 3 and later) --------------------------------------------
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="") or None
+# The vector store documents are attached to and searched in (vs_…).
+OPENAI_VECTOR_STORE_ID = env("OPENAI_VECTOR_STORE_ID", default="")
+# Per-request timeout (seconds) and retries of the openai SDK (it retries
+# connection errors, 408, 409, 429 and 5xx with exponential back-off).
+OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=60.0)
+OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=2)
+
+# --- Documents ----------------------------------------------------------------
+# Largest document accepted for upload, in bytes (default 20 MiB); larger → 413.
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# A processing document's status is asked of OpenAI at most once per this many
+# seconds (list and detail reads refresh it).
+DOCUMENT_STATUS_REFRESH_SECONDS = env.int("DOCUMENT_STATUS_REFRESH_SECONDS", default=5)
 
 # --- Maintenance command defaults -------------------------------------------
 USER_SESSION_TIMEOUT_MINUTES = env.int("USER_SESSION_TIMEOUT_MINUTES", default=60)
