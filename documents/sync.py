@@ -9,7 +9,8 @@ about who owns them. A run:
 3. records the files it does not know: owner from the file's ``user_id``
    attribute when that user exists here (else none), id from its
    ``document_id`` attribute when free, status from the store, file name and
-   size from ``files.retrieve``;
+   size from ``files.retrieve`` (the ``files`` listing when there are more than
+   a page of them);
 4. refreshes the status of the documents it knows (``in_progress`` →
    processing, ``completed`` → ready, ``failed``/``cancelled`` → failed; a
    ``missing`` one whose file came back gets its status again);
@@ -93,11 +94,28 @@ def _content_type(filename: str) -> str:
     return file_type.content_type if file_type else "application/octet-stream"
 
 
-def _new_document(client, store: str, item, taken_ids: set, owners: set) -> Document | None:
-    try:
-        file = client.files.retrieve(item.id)
-    except openai.NotFoundError:
-        return None  # deleted since the listing
+def _files_find(client: openai.OpenAI, file_ids: list[str]) -> dict:
+    """The OpenAI file objects (name, size) of ``file_ids``: one ``retrieve`` each
+    for a page's worth, else the ``assistants`` files listing, page by page, until
+    all were seen. A file deleted meanwhile is absent from the answer."""
+    found = {}
+    if len(file_ids) <= LIST_PAGE_SIZE:
+        for file_id in file_ids:
+            try:
+                found[file_id] = client.files.retrieve(file_id)
+            except openai.NotFoundError:
+                continue
+        return found
+    wanted = set(file_ids)
+    for file in client.files.list(purpose="assistants", limit=LIST_PAGE_SIZE):
+        if file.id in wanted:
+            found[file.id] = file
+            if len(found) == len(wanted):
+                break
+    return found
+
+
+def _new_document(store: str, item, file, taken_ids: set, owners: set) -> Document:
     attributes = item.attributes or {}
     status, last_error = vector_store_file_outcome(item)
     document = Document(
@@ -213,13 +231,15 @@ def documents_sync(
                 ).values_list("pk", flat=True)
             )
             owners = _user_ids((item.attributes or {}).get("user_id") for item in unknown)
-            for item in unknown:
-                try:
-                    document = _new_document(client, store, item, taken, owners)
-                except openai.OpenAIError as exc:
-                    raise OpenAIUnavailable(openai_error_describe(exc)) from exc
-                if document is not None:
-                    new_documents.append(document)
+            try:
+                files = _files_find(client, [item.id for item in unknown])
+            except openai.OpenAIError as exc:
+                raise OpenAIUnavailable(openai_error_describe(exc)) from exc
+            new_documents = [
+                _new_document(store, item, files[item.id], taken, owners)
+                for item in unknown
+                if item.id in files  # else deleted since the listing
+            ]
         counts.new = len(new_documents)
 
         if not dry_run:

@@ -343,6 +343,7 @@ def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, by
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once on keep-alive
 
     def _serve(self):
         fake: FakeOpenAI = self.server.fake  # type: ignore[attr-defined]
