@@ -93,9 +93,7 @@ def test_a_stranger_gets_404_everywhere(owner, other):
 )
 def test_bad_grants_are_400_naming_the_field(owner, other, body, attr):
     document = DocumentFactory(owner=owner)
-    body = {
-        k: {"OWNER": str(owner.pk), "OTHER": str(other.pk)}.get(v, v) for k, v in body.items()
-    }
+    body = {k: {"OWNER": str(owner.pk), "OTHER": str(other.pk)}.get(v, v) for k, v in body.items()}
 
     response = client_for(owner).post(access_url(document), body)
 
