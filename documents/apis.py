@@ -12,6 +12,7 @@ it exists); a ``read`` grantee who tries to delete or share gets 403.
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_serializers import ValidationErrorResponseSerializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.generics import GenericAPIView
@@ -196,7 +197,7 @@ class DocumentListCreateApi(DocumentErrorsMixin, GenericAPIView):
 
     @extend_schema(
         parameters=[DocumentListQuerySerializer],
-        responses={200: DocumentSerializer(many=True)},
+        responses={200: DocumentSerializer(many=True), 400: ValidationErrorResponseSerializer},
         tags=["documents"],
     )
     def get(self, request):
@@ -308,7 +309,11 @@ class DocumentAccessListApi(DocumentErrorsMixin, APIView):
 
     @extend_schema(
         request=DocumentAccessInputSerializer,
-        responses={201: DocumentAccessSerializer, 200: DocumentAccessSerializer},
+        responses={
+            201: DocumentAccessSerializer,
+            200: DocumentAccessSerializer,
+            409: OpenApiResponse(description="the document is deleted (document_deleted)"),
+        },
         tags=["documents"],
     )
     def post(self, request, document_id):
@@ -361,7 +366,7 @@ class DocumentSearchScopeApi(APIView):
                 description="the user whose scope is asked for; required with an API key",
             )
         ],
-        responses={200: SearchScopeSerializer},
+        responses={200: SearchScopeSerializer, 400: ValidationErrorResponseSerializer},
         tags=["documents"],
     )
     def get(self, request):

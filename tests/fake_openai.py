@@ -51,6 +51,11 @@ class _Failure:
     message: str
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # many concurrent clients (the benchmark), no SYN retries
+
+
 class FakeOpenAI:
     """The server's state and controls; ``base_url`` ends with ``/v1``."""
 
@@ -74,8 +79,7 @@ class FakeOpenAI:
 
     def start(self) -> "FakeOpenAI":
         """Serve on 127.0.0.1 on a free port chosen by the OS, in a thread."""
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        httpd.daemon_threads = True
+        httpd = _Server(("127.0.0.1", 0), _Handler)
         httpd.fake = self  # type: ignore[attr-defined]
         self._httpd = httpd
         self.base_url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
