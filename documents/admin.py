@@ -60,7 +60,21 @@ class DocumentAdmin(admin.ModelAdmin):
         "status_checked_at",
         "deleted_at",
     ]
-    readonly_fields = [f for f in fields if f != "title"]
+    readonly_fields = [
+        "owner",
+        "status",
+        "last_error",
+        "filename",
+        "content_type",
+        "size_bytes",
+        "sha256",
+        "openai_file_id",
+        "vector_store_id",
+        "created_at",
+        "updated_at",
+        "status_checked_at",
+        "deleted_at",
+    ]
 
     @admin.display(description="last error")
     def short_error(self, document: Document) -> str:

@@ -10,18 +10,24 @@ A caller who may not read a document gets 404 (never 403: that would confirm
 it exists); a ``read`` grantee who tries to delete or share gets 403.
 """
 
+from collections.abc import Sequence
+from typing import Any, cast
+
 from django.conf import settings
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_serializers import ValidationErrorResponseSerializer
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException, PermissionDenied
-from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.permissions import HasAPIKey, IsSignedInUser, signed_in_user_id
+from common.authentication import ApiKeyAuthentication
+from common.filters import query_params_parse
+from common.pagination import cursor_pagination
+from common.permissions import IsApiClient, IsSignedInUser, signed_in_user_id
 from documents import selectors, services
 from documents.exceptions import (
     DocumentPermissionDenied,
@@ -29,12 +35,15 @@ from documents.exceptions import (
     DocumentTypeNotAllowed,
     OpenAIUnavailable,
 )
+from documents.filters import DocumentFilter
 from documents.models import Document, DocumentAccess
 from documents.openapi import (
     ErrorResponse413Serializer,
     ErrorResponse415Serializer,
     ErrorResponse502Serializer,
 )
+from sessions_app.authentication import SupabaseJWTAuthentication
+from sessions_app.models import UserProfile
 
 # Room for the multipart envelope and the other form fields around the file.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -73,6 +82,11 @@ class DocumentErrorsMixin:
         elif isinstance(exc, OpenAIUnavailable):
             exc = BadGateway(exc.message, code=exc.code)
         return super().handle_exception(exc)  # type: ignore[misc]
+
+
+def _caller(request: Any) -> UserProfile:
+    """The signed-in caller's profile (``request.user`` under the bearer class)."""
+    return cast(UserProfile, request.user)
 
 
 # --- serializers ------------------------------------------------------------------
@@ -118,17 +132,6 @@ class DocumentUploadSerializer(serializers.Serializer):
     )
 
 
-class DocumentListQuerySerializer(serializers.Serializer):
-    """Query of ``GET /api/v1/documents/``."""
-
-    status = serializers.ChoiceField(
-        choices=Document.Status.choices,
-        required=False,
-        help_text="only this status; deleted documents are listed only with status=deleted",
-    )
-    owner_id = serializers.UUIDField(required=False, help_text="only this owner's documents")
-
-
 class DocumentAccessSerializer(serializers.ModelSerializer):
     """A grant: ``user_id`` may ``read`` or ``manage`` the document."""
 
@@ -169,38 +172,40 @@ class SearchScopeSerializer(serializers.Serializer):
     document_ids = serializers.ListField(child=serializers.UUIDField())
 
 
-# --- pagination -------------------------------------------------------------------
-
-
-class DocumentCursorPagination(CursorPagination):
-    """Newest first; ``?page_size=`` up to 200 (default 50)."""
-
-    ordering = "-created_at"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 # --- views ----------------------------------------------------------------------
 
 _502 = OpenApiResponse(ErrorResponse502Serializer, description="OpenAI failed; see the body.")
 
 
-class DocumentListCreateApi(DocumentErrorsMixin, GenericAPIView):
+class DocumentListCreateApi(DocumentErrorsMixin, generics.ListAPIView):
     """``GET`` / ``POST /api/v1/documents/`` — signed-in users."""
 
+    authentication_classes = [SupabaseJWTAuthentication]
     permission_classes = [IsSignedInUser]
-    pagination_class = DocumentCursorPagination
     serializer_class = DocumentSerializer
+    pagination_class = cursor_pagination("-created_at")
     parser_classes = [MultiPartParser]
-    filter_backends: list = []
+    # The FilterSet parses the query (and documents it in the schema); the
+    # selector filters, so the backend's own filtering step is skipped.
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = DocumentFilter
 
-    @extend_schema(
-        parameters=[DocumentListQuerySerializer],
-        responses={200: DocumentSerializer(many=True), 400: ValidationErrorResponseSerializer},
-        tags=["documents"],
-    )
-    def get(self, request):
+    def get_queryset(self) -> QuerySet[Document]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return Document.objects.none()
+        filters = query_params_parse(DocumentFilter, self.request)
+        return selectors.user_documents_list(user=_caller(self.request), **filters)
+
+    def filter_queryset(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
+        return queryset
+
+    def paginate_queryset(self, queryset: QuerySet[Any, Any] | Sequence[Any]) -> list[Any] | None:
+        """The page, its ``processing`` documents refreshed from OpenAI."""
+        page = super().paginate_queryset(queryset)
+        return services.document_status_refresh(documents=page or [])
+
+    @extend_schema(tags=["documents"])
+    def get(self, request, *args, **kwargs):
         """The caller's own documents and those shared with them (admins: every
         document), newest first, cursor-paginated ``{next, previous, results}``
         (``?cursor=``, ``?page_size=`` ≤ 200). ``?status=`` filters (deleted ones
@@ -208,17 +213,7 @@ class DocumentListCreateApi(DocumentErrorsMixin, GenericAPIView):
         ``processing`` document on the page is refreshed from OpenAI (at most
         once per ``DOCUMENT_STATUS_REFRESH_SECONDS``; one OpenAI call for the
         whole page). 400 names a bad parameter."""
-        query = DocumentListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        owner_id = query.validated_data.get("owner_id")
-        documents = selectors.user_documents_list(
-            user=request.user,
-            status=query.validated_data.get("status"),
-            owner_id=str(owner_id) if owner_id else None,
-        )
-        page = self.paginate_queryset(documents)
-        services.document_status_refresh(documents=page)
-        return self.get_paginated_response(DocumentSerializer(page, many=True).data)
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request={"multipart/form-data": DocumentUploadSerializer},
@@ -257,7 +252,7 @@ class DocumentListCreateApi(DocumentErrorsMixin, GenericAPIView):
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         document, created = services.document_create(
-            owner=request.user,
+            owner=_caller(request),
             file=upload.file,
             filename=upload.name or "",
             size_bytes=upload.size or 0,
@@ -272,6 +267,7 @@ class DocumentListCreateApi(DocumentErrorsMixin, GenericAPIView):
 class DocumentDetailApi(DocumentErrorsMixin, APIView):
     """``GET`` / ``DELETE /api/v1/documents/{id}/`` — signed-in users."""
 
+    authentication_classes = [SupabaseJWTAuthentication]
     permission_classes = [IsSignedInUser]
 
     @extend_schema(responses={200: DocumentSerializer}, tags=["documents"])
@@ -279,7 +275,7 @@ class DocumentDetailApi(DocumentErrorsMixin, APIView):
         """The document, its status refreshed from OpenAI when ``processing``. 404
         ``document_not_found`` when it does not exist or the caller may not read
         it."""
-        document = selectors.document_get(document_id=document_id, user=request.user)
+        document = selectors.document_get(document_id=document_id, user=_caller(request))
         services.document_status_refresh(documents=[document])
         return Response(DocumentSerializer(document).data)
 
@@ -289,21 +285,22 @@ class DocumentDetailApi(DocumentErrorsMixin, APIView):
         OpenAI (a file OpenAI no longer has is fine), status ``deleted``, grants
         kept. 204; deleting again is 204. A ``read`` grantee: 403; anyone else:
         404. OpenAI failing: 502 and the document unchanged (retry)."""
-        document = selectors.document_get(document_id=document_id, user=request.user)
-        services.document_delete(document=document, user=request.user)
+        document = selectors.document_get(document_id=document_id, user=_caller(request))
+        services.document_delete(document=document, user=_caller(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DocumentAccessListApi(DocumentErrorsMixin, APIView):
     """``GET`` / ``POST /api/v1/documents/{id}/access/`` — signed-in users."""
 
+    authentication_classes = [SupabaseJWTAuthentication]
     permission_classes = [IsSignedInUser]
 
     @extend_schema(responses={200: DocumentAccessSerializer(many=True)}, tags=["documents"])
     def get(self, request, document_id):
         """The document's grants, oldest first, for anyone who may read it. 404 when
         the caller may not read it."""
-        document = selectors.document_get(document_id=document_id, user=request.user)
+        document = selectors.document_get(document_id=document_id, user=_caller(request))
         grants = selectors.document_access_list(document=document)
         return Response(DocumentAccessSerializer(grants, many=True).data)
 
@@ -324,10 +321,10 @@ class DocumentAccessListApi(DocumentErrorsMixin, APIView):
         caller may not read the document; 409 ``document_deleted``."""
         data = DocumentAccessInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        document = selectors.document_get(document_id=document_id, user=request.user)
+        document = selectors.document_get(document_id=document_id, user=_caller(request))
         result = services.document_access_grant(
             document=document,
-            user=request.user,
+            user=_caller(request),
             grantee_id=data.validated_data["user_id"],
             permission=data.validated_data["permission"],
         )
@@ -340,6 +337,7 @@ class DocumentAccessListApi(DocumentErrorsMixin, APIView):
 class DocumentAccessDetailApi(DocumentErrorsMixin, APIView):
     """``DELETE /api/v1/documents/{id}/access/{user_id}/`` — signed-in users."""
 
+    authentication_classes = [SupabaseJWTAuthentication]
     permission_classes = [IsSignedInUser]
 
     @extend_schema(responses={204: None}, tags=["documents"])
@@ -347,8 +345,10 @@ class DocumentAccessDetailApi(DocumentErrorsMixin, APIView):
         """Revoke ``user_id``'s grant (owner, ``manage`` grantee or admin): 204, also
         when there was none. 403 for a ``read`` grantee; 404 when the caller may
         not read the document."""
-        document = selectors.document_get(document_id=document_id, user=request.user)
-        services.document_access_revoke(document=document, user=request.user, grantee_id=user_id)
+        document = selectors.document_get(document_id=document_id, user=_caller(request))
+        services.document_access_revoke(
+            document=document, user=_caller(request), grantee_id=user_id
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -356,7 +356,8 @@ class DocumentSearchScopeApi(APIView):
     """``GET /api/v1/documents/search-scope/`` — a signed-in user (their own scope)
     or an API key (the AI backend) with ``?user_id=``."""
 
-    permission_classes = [HasAPIKey | IsSignedInUser]
+    authentication_classes = [SupabaseJWTAuthentication, ApiKeyAuthentication]
+    permission_classes = [IsApiClient | IsSignedInUser]
 
     @extend_schema(
         parameters=[

@@ -6,6 +6,7 @@ revoke): its owner, a ``manage`` grantee and admins. A caller who may not read
 a document gets "not found", never "forbidden", so its existence stays hidden.
 """
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +54,7 @@ def _readable_list_q(user: UserProfile) -> Q:
 
 
 def user_documents_list(
-    *, user: UserProfile, status: str | None = None, owner_id: str | None = None
+    *, user: UserProfile, status: str | None = None, owner_id: uuid.UUID | None = None
 ) -> QuerySet[Document]:
     """The documents ``user`` may read, newest first.
 

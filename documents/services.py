@@ -11,15 +11,16 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 import openai
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.utils import timezone
+from openai.types.vector_stores import VectorStoreFile
 
+from common.db import insert_or_read
 from common.exceptions import ConflictError
 from documents import selectors
 from documents.exceptions import (
@@ -51,7 +52,7 @@ STATUS_FROM_OPENAI = {
 LIST_PAGE_SIZE = 100
 
 
-def vector_store_file_outcome(vector_store_file: Any) -> tuple[str, str]:
+def vector_store_file_outcome(vector_store_file: VectorStoreFile) -> tuple[str, str]:
     """``(status, last_error)`` of ours for an OpenAI vector-store file
     (``in_progress`` → processing, ``completed`` → ready, ``failed`` and
     ``cancelled`` → failed with OpenAI's ``last_error`` code and message)."""
@@ -110,11 +111,11 @@ def document_create(
     call to OpenAI):
     1. ``document_file_check`` (size, type, empty) — nothing leaves the server on
        failure.
-    2. INSERT the row (``uploaded``). The same content (SHA-256) already live for
-       this owner (``uploaded``, ``processing`` or ``ready``) is decided by the
-       unique index ``documents_one_live_copy_per_owner``: that row comes back
-       with ``created=False`` and OpenAI is not called. Concurrent uploads of one
-       file end on one row.
+    2. INSERT the row (``uploaded``) with ``common.db.insert_or_read`` on the
+       unique index ``documents_one_live_copy_per_owner``: the same content
+       (SHA-256) already live for this owner (``uploaded``, ``processing`` or
+       ``ready``) comes back with ``created=False`` and OpenAI is not called.
+       Concurrent uploads of one file end on one row.
     3. ``files.create(purpose="assistants")``.
     4. ``vector_stores.files.create(vector_store_id=OPENAI_VECTOR_STORE_ID,
        attributes={"document_id", "user_id"})``; on failure the file from step 3
@@ -149,19 +150,9 @@ def document_create(
         vector_store_id=vector_store_id,
         status=Document.Status.UPLOADED,
     )
-    try:
-        with transaction.atomic():
-            document.save(force_insert=True)
-    except IntegrityError:
-        existing = Document.objects.filter(
-            owner=owner, sha256=digest, status__in=Document.LIVE_STATUSES
-        ).first()
-        if existing is None:  # it failed or was deleted meanwhile: a real conflict
-            raise ConflictError(
-                "The same file is being changed by another request; retry.",
-                code="document_busy",
-            ) from None
-        return existing, False
+    document, created = insert_or_read(document, conflict="documents_one_live_copy_per_owner")
+    if not created:
+        return document, False
 
     try:
         created_file = client.files.create(
@@ -206,7 +197,7 @@ def document_create(
 # --- status refresh ---------------------------------------------------------------
 
 
-def _due_for_refresh(documents: Iterable[Document], now, force: bool) -> list[Document]:
+def _due_for_refresh(documents: Iterable[Document], now: datetime, force: bool) -> list[Document]:
     horizon = now - timedelta(seconds=settings.DOCUMENT_STATUS_REFRESH_SECONDS)
     return [
         d
@@ -218,22 +209,24 @@ def _due_for_refresh(documents: Iterable[Document], now, force: bool) -> list[Do
     ]
 
 
-def _vector_store_files_find(client: openai.OpenAI, store: str, due: list[Document]) -> dict:
+def _vector_store_files_find(
+    client: openai.OpenAI, store: str, due: list[Document]
+) -> dict[str, VectorStoreFile]:
     """The vector-store files of ``due`` (all in ``store``), by file id: one
     ``retrieve`` for a single document, else the store's listing newest first,
     page by page, until every file was seen or the listing is older than the
     oldest of them (in practice one call for a page of documents)."""
     if len(due) == 1:
         try:
-            found = client.vector_stores.files.retrieve(
-                file_id=due[0].openai_file_id, vector_store_id=store
+            one = client.vector_stores.files.retrieve(
+                file_id=str(due[0].openai_file_id), vector_store_id=store
             )
         except openai.NotFoundError:
             return {}
-        return {found.id: found}
+        return {one.id: one}
     wanted = {d.openai_file_id for d in due}
     oldest = min(d.created_at for d in due).timestamp() - 300  # clocks differ
-    found = {}
+    found: dict[str, VectorStoreFile] = {}
     for item in client.vector_stores.files.list(store, limit=LIST_PAGE_SIZE, order="desc"):
         if item.id in wanted:
             found[item.id] = item
@@ -283,7 +276,7 @@ def document_status_refresh(
             continue
         unchanged = []
         for document in store_documents:
-            item = found.get(document.openai_file_id)
+            item = found.get(document.openai_file_id or "")
             if item is None:
                 continue
             status, last_error = vector_store_file_outcome(item)

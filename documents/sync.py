@@ -24,13 +24,16 @@ No transaction is open while OpenAI is called; writes are set-based.
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import openai
-from django.db import IntegrityError, transaction
 from django.utils import timezone
+from openai.types import FileObject
+from openai.types.vector_stores import VectorStoreFile
 
+from common.db import insert_or_read
 from documents.exceptions import OpenAIUnavailable
 from documents.file_types import ALLOWED_TYPES
 from documents.models import Document, DocumentSyncRun
@@ -81,11 +84,12 @@ def _lock(*, dry_run: bool, stale_after: timedelta) -> DocumentSyncRun:
         finished_at=now,
         error="The run did not finish (taken over by a later run).",
     )
-    try:
-        with transaction.atomic():
-            return DocumentSyncRun.objects.create(started_at=now, dry_run=dry_run)
-    except IntegrityError:
-        raise SyncAlreadyRunning("Another sync_openai_files run is in progress.") from None
+    run, created = insert_or_read(
+        DocumentSyncRun(started_at=now, dry_run=dry_run), conflict="document_sync_runs_one_running"
+    )
+    if not created:
+        raise SyncAlreadyRunning("Another sync_openai_files run is in progress.")
+    return run
 
 
 def _content_type(filename: str) -> str:
@@ -94,11 +98,11 @@ def _content_type(filename: str) -> str:
     return file_type.content_type if file_type else "application/octet-stream"
 
 
-def _files_find(client: openai.OpenAI, file_ids: list[str]) -> dict:
+def _files_find(client: openai.OpenAI, file_ids: list[str]) -> dict[str, FileObject]:
     """The OpenAI file objects (name, size) of ``file_ids``: one ``retrieve`` each
     for a page's worth, else the ``assistants`` files listing, page by page, until
     all were seen. A file deleted meanwhile is absent from the answer."""
-    found = {}
+    found: dict[str, FileObject] = {}
     if len(file_ids) <= LIST_PAGE_SIZE:
         for file_id in file_ids:
             try:
@@ -115,7 +119,13 @@ def _files_find(client: openai.OpenAI, file_ids: list[str]) -> dict:
     return found
 
 
-def _new_document(store: str, item, file, taken_ids: set, owners: set) -> Document:
+def _new_document(
+    store: str,
+    item: VectorStoreFile,
+    file: FileObject,
+    taken_ids: set[uuid.UUID],
+    owners: set[str],
+) -> Document:
     attributes = item.attributes or {}
     status, last_error = vector_store_file_outcome(item)
     document = Document(
@@ -129,6 +139,7 @@ def _new_document(store: str, item, file, taken_ids: set, owners: set) -> Docume
         last_error=last_error,
         status_checked_at=timezone.now(),
     )
+    wanted: uuid.UUID | None
     try:
         wanted = uuid.UUID(str(attributes.get("document_id")))
     except ValueError:
@@ -142,7 +153,7 @@ def _new_document(store: str, item, file, taken_ids: set, owners: set) -> Docume
     return document
 
 
-def _user_ids(values) -> set[str]:
+def _user_ids(values: Iterable[object]) -> set[str]:
     candidates = []
     for value in values:
         try:
@@ -284,7 +295,7 @@ def documents_sync(
     return run, counts
 
 
-def _is_uuid(value) -> bool:
+def _is_uuid(value: object) -> bool:
     try:
         uuid.UUID(str(value))
     except ValueError:

@@ -6,13 +6,15 @@ import io
 import zipfile
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from sessions_app.models import UserProfile
 from tests.documents.factories import VECTOR_STORE_ID
 from tests.fake_openai import API_KEY, FakeOpenAI
-from tests.sessions_app.user_factories import UserProfileFactory
+from tests.sessions_app.factories import UserProfileFactory
+from tests.tokens import bearer_client, hs256_token
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 DOCUMENTS = "/api/v1/documents/"
@@ -37,14 +39,17 @@ def fake_openai(settings):
         fake.stop()
 
 
+@pytest.fixture(autouse=True)
+def _supabase_auth(supabase):
+    """Every documents test accepts the suite's HS256 Supabase tokens."""
+
+
 def client_for(profile: UserProfile) -> APIClient:
-    """A client whose requests are the signed-in user ``profile``'s (what the
-    Supabase bearer authentication puts on ``request.user``). A 502 comes back as
-    the response (the test client would re-raise the error that 5xx answers
-    report)."""
-    client = APIClient(raise_request_exception=False)
-    client.force_authenticate(user=profile)
-    return client
+    """A client sending a valid Supabase access token of ``profile``'s user. A 502
+    comes back as the response (the test client would re-raise the error that
+    5xx answers report)."""
+    token = hs256_token(profile.pk, supabase_url=settings.SUPABASE_URL)
+    return bearer_client(token, raise_request_exception=False)
 
 
 @pytest.fixture

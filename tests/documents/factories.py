@@ -5,7 +5,7 @@ import hashlib
 import factory
 
 from documents.models import Document, DocumentAccess
-from tests.sessions_app.user_factories import UserProfileFactory
+from tests.sessions_app.factories import UserProfileFactory
 
 VECTOR_STORE_ID = "vs_test"
 

@@ -7,7 +7,7 @@ import pytest
 from documents.models import DocumentAccess
 from tests.documents.conftest import client_for
 from tests.documents.factories import DocumentAccessFactory, DocumentFactory
-from tests.sessions_app.user_factories import UserProfileFactory
+from tests.sessions_app.factories import UserProfileFactory
 from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from documents.models import Document, DocumentAccess
 from tests.documents.conftest import pdf_file
 from tests.documents.factories import DocumentAccessFactory, DocumentFactory
-from tests.sessions_app.user_factories import bearer_client, hs256_token, supabase  # noqa: F401
+from tests.tokens import bearer_client, hs256_token
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_deleting_a_profile_in_sql_keeps_documents_ownerless_and_drops_its_grant
     assert not DocumentAccess.objects.filter(user_id=owner.pk).exists()
 
 
-def test_a_user_with_a_real_supabase_token_uploads_and_lists(fake_openai, supabase):  # noqa: F811
+def test_a_user_with_a_real_supabase_token_uploads_and_lists(fake_openai, supabase):
     user_id = uuid.uuid4()
     client = bearer_client(hs256_token(user_id, supabase_url=supabase.SUPABASE_URL))
 

@@ -96,9 +96,9 @@ def test_an_admin_lists_everything_and_narrows_by_owner(admin_user, owner, other
     assert bad.status_code == 400 and bad.json()["errors"][0]["attr"] == "owner_id"
 
 
-def test_the_list_needs_a_signed_in_user(api_client, channel_client):
+def test_the_list_needs_a_signed_in_user(api_client, api_client_with_key):
     assert api_client.get(DOCUMENTS).status_code == 401
-    assert channel_client.get(DOCUMENTS).status_code == 401
+    assert api_client_with_key.get(DOCUMENTS).status_code == 401
 
 
 def test_the_list_is_a_constant_number_of_queries(owner, other, django_assert_max_num_queries):

@@ -92,12 +92,12 @@ def test_a_new_upload_is_in_scope_as_soon_as_it_is_ready(fake_openai, owner, set
     assert client.get(SCOPE).json()["document_ids"] == [body["id"]]
 
 
-def test_the_ai_backend_asks_with_an_api_key_for_a_user(channel_client, owner):
+def test_the_ai_backend_asks_with_an_api_key_for_a_user(api_client_with_key, owner):
     document = DocumentFactory(owner=owner)
 
-    scope = channel_client.get(SCOPE, {"user_id": str(owner.pk)})
-    unnamed = channel_client.get(SCOPE)
-    unknown = channel_client.get(SCOPE, {"user_id": str(uuid.uuid4())})
+    scope = api_client_with_key.get(SCOPE, {"user_id": str(owner.pk)})
+    unnamed = api_client_with_key.get(SCOPE)
+    unknown = api_client_with_key.get(SCOPE, {"user_id": str(uuid.uuid4())})
 
     assert scope.status_code == 200 and scope.json()["document_ids"] == [str(document.pk)]
     assert unnamed.status_code == 400 and unnamed.json()["errors"][0]["attr"] == "user_id"
