@@ -416,6 +416,7 @@ def main() -> None:
     report = {
         "command": " ".join(["uv run python bench/documents_bench.py", *sys.argv[1:]]),
         "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+        "load_average_1_5_15_at_end": [round(x, 1) for x in os.getloadavg()],
         "gunicorn": f"{args.workers} workers x {args.gunicorn_threads} threads",
         "client_threads": args.threads,
         "upload_size_kib": args.size_kib,

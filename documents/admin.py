@@ -39,6 +39,7 @@ class DocumentAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["owner"]
+    show_full_result_count = False  # no second COUNT(*) over the whole table
     search_fields = ["title", "filename", "^openai_file_id"]
     search_help_text = "Title or file name (contains), or an OpenAI file id (starts with)."
     date_hierarchy = "created_at"
@@ -131,6 +132,7 @@ class DocumentSyncRunAdmin(admin.ModelAdmin):
         "error",
     ]
     list_filter = ["outcome", "dry_run"]
+    show_full_result_count = False
     date_hierarchy = "started_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -58,6 +58,7 @@ def test_a_file_openai_has_already_indexed_is_ready_at_once(fake_openai, owner):
         ("letter.docx", docx_bytes(), None),
         ("deck.pptx", docx_bytes("ppt/presentation.xml"), None),
         ("utf16.txt", "hello".encode("utf-16"), "text/plain"),
+        ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "application/msword"),
     ],
 )
 def test_allowed_types_are_accepted_by_content(fake_openai, owner, name, content, content_type):
@@ -203,6 +204,17 @@ def test_openai_failing_on_file_create_is_502_and_a_failed_row(fake_openai, owne
         "upload: OpenAI answered 503: Slow down"
     )
     assert fake_openai.count("POST", "/vector_stores/.*") == 0
+
+
+def test_a_passing_openai_error_is_retried_by_the_sdk(fake_openai, owner, settings):
+    settings.OPENAI_MAX_RETRIES = 1
+    fake_openai.fail("POST", "/vector_stores/vs_test/files", 503)
+
+    response = upload(client_for(owner))
+
+    assert response.status_code == 201
+    assert fake_openai.count("POST", "/vector_stores/vs_test/files") == 2
+    assert fake_openai.count("DELETE") == 0
 
 
 def test_a_failed_upload_can_be_retried(fake_openai, owner):
