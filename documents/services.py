@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from openai.types.vector_stores import VectorStoreFile
 
-from common.db import insert_or_read
+from common.db import insert_or_read, update_returning
 from common.exceptions import ConflictError
 from documents import selectors
 from documents.exceptions import (
@@ -187,10 +187,13 @@ def document_create(
 
     status, last_error = vector_store_file_outcome(attached)
     now = timezone.now()
-    Document.objects.filter(pk=document.pk).update(
-        status=status, last_error=last_error, status_checked_at=now, updated_at=now
+    (document,) = update_returning(
+        Document.objects.filter(pk=document.pk),
+        status=status,
+        last_error=last_error,
+        status_checked_at=now,
+        updated_at=now,
     )
-    document.refresh_from_db()
     return document, True
 
 
@@ -325,10 +328,12 @@ def document_delete(*, document: Document, user: UserProfile | None) -> Document
         except openai.OpenAIError as exc:
             raise openai_unavailable(exc) from exc
     now = timezone.now()
-    Document.objects.filter(pk=document.pk).update(
-        status=Document.Status.DELETED, deleted_at=now, updated_at=now
+    (document,) = update_returning(
+        Document.objects.filter(pk=document.pk),
+        status=Document.Status.DELETED,
+        deleted_at=now,
+        updated_at=now,
     )
-    document.refresh_from_db()
     return document
 
 
