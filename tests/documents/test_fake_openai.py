@@ -35,7 +35,8 @@ def test_listings_are_cursor_pages_the_sdk_follows(client, fake_openai):
     failed_only = list(client.vector_stores.files.list("vs_test", filter="failed"))
 
     assert listed == list(reversed(ids)) and oldest_first == ids
-    assert fake_openai.count("GET", "/vector_stores/vs_test/files") == 4  # pages of 10, 10, 5; the filtered listing
+    # Pages of 10, 10 and 5, then the filtered listing.
+    assert fake_openai.count("GET", "/vector_stores/vs_test/files") == 4
     assert failed_only == []
 
 
@@ -49,4 +50,4 @@ def test_errors_come_back_as_the_sdks_exceptions(client, fake_openai):
     with pytest.raises(openai.RateLimitError, match="Rate limit reached"):
         client.files.create(file=("a.txt", b"x"), purpose="assistants")
     with pytest.raises(openai.AuthenticationError):
-        openai.OpenAI(api_key="sk-wrong", base_url=fake_openai.base_url).files.list().data
+        openai.OpenAI(api_key="sk-wrong", base_url=fake_openai.base_url).files.list()
