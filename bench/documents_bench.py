@@ -104,7 +104,7 @@ def server_env(database_url: str, fake: FakeOpenAI) -> dict:
     }
 
 
-def wait_ready(port: int, timeout: float = 30.0) -> None:
+def wait_ready(port: int, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

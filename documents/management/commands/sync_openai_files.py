@@ -1,12 +1,12 @@
 """``manage.py sync_openai_files [--dry-run]``: reconcile the documents table with
-the OpenAI vector store (see ``documents.sync``)."""
+the OpenAI vector store (see ``documents.services.sync``)."""
 
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
 from documents.exceptions import OpenAIUnavailable
-from documents.sync import DEFAULT_STALE_AFTER, SyncAlreadyRunning, documents_sync
+from documents.services.sync import DEFAULT_STALE_AFTER, SyncAlreadyRunning, documents_sync
 
 
 class Command(BaseCommand):

@@ -42,7 +42,7 @@ from documents.openai_gateway import (
     openai_client,
     openai_error_describe,
 )
-from documents.services import LIST_PAGE_SIZE, vector_store_file_outcome
+from documents.services.documents import LIST_PAGE_SIZE, vector_store_file_outcome
 from sessions_app.models import UserProfile
 
 logger = logging.getLogger(__name__)
