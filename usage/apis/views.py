@@ -187,7 +187,7 @@ class UsageReportCsvApi(APIView):
 class NewestFirstPagination(CursorPagination):
     """Newest first; ``?page_size=`` up to 200 (default 50)."""
 
-    ordering = "-created_at"
+    ordering = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
