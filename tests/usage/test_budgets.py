@@ -152,8 +152,7 @@ def test_the_quota_endpoint_for_the_user_and_for_api_keys(alice, alice_client, c
     )
     window = int(month.total_seconds())
     assert own["RateLimit-Policy"] == (
-        f'"budget-{budget.pk}-usd";q=100;w={window}, '
-        f'"budget-{budget.pk}-tokens";q=10000;w={window}'
+        f'"budget-{budget.pk}-usd";q=100;w={window}, "budget-{budget.pk}-tokens";q=10000;w={window}'
     )
     assert channel_client.get(QUOTA).status_code == 400
 
