@@ -12,12 +12,15 @@ def insert_new_rows(*, objs: Sequence[Model], conflict: Sequence[str]) -> set:
     """Insert ``objs`` (unsaved, primary keys set or left to the database) and return
     the primary keys of the rows actually written.
 
-    One ``INSERT … VALUES (…), (…) ON CONFLICT (<conflict columns>) DO NOTHING
-    RETURNING <pk>`` per batch the database's parameter limit allows (PostgreSQL;
-    SQLite 3.35+). The conflict target is named, so a CHECK or NOT NULL violation
-    still raises (SQLite's ``INSERT OR IGNORE`` would drop such a row silently); a
-    concurrent insert of the same key waits for the other transaction, then does
-    nothing. An auto-increment primary key is left to the database.
+    PostgreSQL: one ``INSERT … SELECT * FROM unnest(<one array per column>) ON
+    CONFLICT (<conflict columns>) DO NOTHING RETURNING <pk>`` whatever the number of
+    rows (a handful of parameters to bind, not one per value). SQLite 3.35+: ``INSERT
+    … VALUES (…), (…) …`` per batch its parameter limit allows.
+
+    The conflict target is named, so a CHECK or NOT NULL violation still raises
+    (SQLite's ``INSERT OR IGNORE`` would drop such a row silently); a concurrent
+    insert of the same key waits for the other transaction, then does nothing. An
+    auto-increment primary key is left to the database.
 
     Args: ``conflict``: the column names of one unique constraint.
     Returns: the written rows' primary keys (UUIDs as ``uuid.UUID``).
@@ -37,6 +40,17 @@ def insert_new_rows(*, objs: Sequence[Model], conflict: Sequence[str]) -> set:
         f" RETURNING {quote(pk.column)}"
     )
     is_uuid = pk.get_internal_type() == "UUIDField"
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+        values = [
+            [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in objs]
+            for f in fields
+        ]
+        # Identifiers and types come from the model; every value is a parameter.
+        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql + suffix, values)
+            return {row[0] for row in cursor.fetchall()}
     batch = max(1, connection.ops.bulk_batch_size(fields, list(objs)))
     written: set = set()
     with connection.cursor() as cursor:
