@@ -236,6 +236,12 @@ CORS_PREFLIGHT_MAX_AGE = 86400  # seconds
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="") or None
 
+# --- Usage budget alerts by email (Django's mail_admins) -------------------
+# ADMINS: comma-separated addresses; empty: alerts are recorded and listed, not mailed.
+ADMINS = [(address, address) for address in env.list("ADMINS", default=[])]
+SERVER_EMAIL = env("SERVER_EMAIL", default="root@localhost")
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+
 # --- Maintenance command defaults -------------------------------------------
 USER_SESSION_TIMEOUT_MINUTES = env.int("USER_SESSION_TIMEOUT_MINUTES", default=60)
 USER_SESSION_IDLE_MINUTES = env.int("USER_SESSION_IDLE_MINUTES", default=15)

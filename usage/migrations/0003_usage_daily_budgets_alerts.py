@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('user_id', models.CharField(blank=True, help_text="one user: replaces their role's budgets", max_length=100, null=True)),
                 ('limit_usd', models.DecimalField(blank=True, decimal_places=12, help_text='USD over the window', max_digits=24, null=True)),
                 ('limit_tokens', models.BigIntegerField(blank=True, help_text='input + output tokens over the window', null=True)),
-                ('window', models.CharField(choices=[('daily', 'Daily (UTC day)'), ('weekly', 'Weekly (from Monday, UTC)'), ('monthly', 'Monthly (UTC calendar month)'), ('rolling', 'Rolling (last N × 24 hours)')], default='monthly', max_length=16)),
+                ('window', models.CharField(choices=[('daily', 'Daily (UTC day)'), ('weekly', 'Weekly (from Monday, UTC)'), ('monthly', 'Monthly (UTC calendar month)'), ('rolling', 'Rolling (last N x 24 hours)')], default='monthly', max_length=16)),
                 ('window_days', models.PositiveIntegerField(blank=True, help_text='rolling windows only: length in days of 24 hours', null=True)),
                 ('alert_thresholds', models.JSONField(blank=True, default=list, help_text='fractions of the limit, e.g. [0.8, 0.95]')),
                 ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
