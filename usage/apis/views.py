@@ -193,6 +193,12 @@ class NewestFirstPagination(CursorPagination):
     max_page_size = 200
 
 
+class BudgetPagination(NewestFirstPagination):
+    """Oldest budget first."""
+
+    ordering = ("id",)
+
+
 class BudgetListCreateApi(generics.ListCreateAPIView):
     """``GET``, ``POST /api/v1/usage/budgets/`` — admins.
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import QuerySet, Sum
 
 from usage.models import UsageDaily
@@ -95,38 +96,83 @@ def usage_summary(*, user_id: str, start: date, end: date) -> dict:
     }
 
 
+_ANALYTICS_POSTGRES = """
+WITH sets AS (
+    SELECT day, user_id, model,
+           GROUPING(day) AS by_day, GROUPING(user_id) AS by_user, GROUPING(model) AS by_model,
+           {sums}
+    FROM usage_daily
+    WHERE day >= %s AND day <= %s
+    GROUP BY GROUPING SETS ((day), (user_id), (model))
+)
+SELECT * FROM (
+    SELECT sets.*, row_number() OVER (
+        PARTITION BY by_day, by_user, by_model
+        ORDER BY cost_usd DESC, calls DESC, user_id, model
+    ) AS rank
+    FROM sets
+) ranked
+WHERE by_day = 0 OR rank <= %s
+"""
+
+
+def _analytics_postgres(start: date, end: date, limit: int) -> tuple[dict, list, list]:
+    """One scan of the period's rollup rows (GROUPING SETS by day, by user, by model),
+    the top ``limit`` users and models ranked in the same statement."""
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in FIGURES)
+    with connection.cursor() as cursor:
+        cursor.execute(_ANALYTICS_POSTGRES.format(sums=sums), [start, end, limit])
+        names = [column.name for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    days = {row["day"]: _clean(row) for row in rows if row["by_day"] == 0}
+    users = [row for row in rows if row["by_user"] == 0]
+    models = [row for row in rows if row["by_model"] == 0]
+    return (
+        days,
+        sorted(users, key=lambda row: row["rank"]),
+        sorted(models, key=lambda row: row["rank"]),
+    )
+
+
 def usage_analytics(*, start: date, end: date, limit: int = TOP_DEFAULT) -> dict:
     """Every user's usage in ``start`` … ``end``: totals, by day, and the ``limit``
     top users and top models by cost (highest first; ties by calls, then name).
 
-    Three queries on the rollup: by day, top users, top models.
+    PostgreSQL: one statement (one scan of the period's rollup rows with GROUPING
+    SETS). Elsewhere: three queries on the rollup (by day, top users, top models).
     Returns: ``{"from", "to", "totals", "by_day", "top_users", "top_models"}``;
     ``top_*`` entries are ``{user_id | model, calls, cost_usd}``.
     """
     period = _period(UsageDaily.objects.all(), start, end)
-    days = {row["day"]: _clean(row) for row in period.values("day").annotate(**_sums())}
+    if connection.vendor == "postgresql":
+        days, users, models = _analytics_postgres(start, end, limit)
+    else:
+        days = {row["day"]: _clean(row) for row in period.values("day").annotate(**_sums())}
+
+        def top(column: str) -> list[dict]:
+            return list(
+                period.values(column)
+                .annotate(calls=Sum("calls"), cost_usd=Sum("cost_usd"))
+                .order_by("-cost_usd", "-calls", column)[:limit]
+            )
+
+        users, models = top("user_id"), top("model")
     totals = _zero()
     for row in days.values():
         _add(totals, row)
-
-    def top(column: str) -> list[dict]:
-        rows = (
-            period.values(column)
-            .annotate(calls=Sum("calls"), cost_usd=Sum("cost_usd"))
-            .order_by("-cost_usd", "-calls", column)[:limit]
-        )
-        return [
-            {column: row[column] or None, "calls": row["calls"], "cost_usd": row["cost_usd"]}
-            for row in rows
-        ]
-
     return {
         "from": start,
         "to": end,
         "totals": totals,
         "by_day": _by_day(days, start, end),
-        "top_users": top("user_id"),
-        "top_models": top("model"),
+        "top_users": [
+            {"user_id": r["user_id"] or None, "calls": r["calls"], "cost_usd": r["cost_usd"]}
+            for r in users
+        ],
+        "top_models": [
+            {"model": r["model"] or None, "calls": r["calls"], "cost_usd": r["cost_usd"]}
+            for r in models
+        ],
     }
 
 
