@@ -52,7 +52,14 @@ class TooManyRequests(APIException):
     default_detail = "A usage budget is used up."
     default_code = "budget_exceeded"
 
-    def __init__(self, detail=None, code=None, *, wait: int = 0, headers=None):
+    def __init__(
+        self,
+        detail: str | None = None,
+        code: str | None = None,
+        *,
+        wait: int = 0,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(detail, code)
         self.wait = wait
         self.headers = headers or {}

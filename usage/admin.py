@@ -9,6 +9,7 @@ and inline on each user profile; alerts are listed.
 """
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -217,8 +218,8 @@ class BudgetForm(forms.ModelForm):
         ]
         widgets = {"role": forms.Select(choices=[("", "—"), ("user", "user"), ("admin", "admin")])}
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         for key in ("role", "user_id"):
             if data.get(key) == "":
                 data[key] = None
@@ -293,8 +294,8 @@ class ProfileBudgetFormSet(BaseModelFormSet):
     def get_default_prefix(cls):
         return "budgets"
 
-    def _construct_form(self, i, **kwargs):
-        form = super()._construct_form(i, **kwargs)
+    def _construct_form(self, i: int, **kwargs: Any) -> forms.ModelForm:
+        form = super()._construct_form(i, **kwargs)  # type: ignore[misc]
         if self.user_id:
             form.instance.user_id = self.user_id
         return form
@@ -313,8 +314,8 @@ class ProfileBudgetForm(forms.ModelForm):
         model = Budget
         fields = ["name", "limit_usd", "limit_tokens", "window", "window_days", "alert_thresholds"]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if not self.errors and (
             data.get("limit_usd") is not None
             or data.get("limit_tokens") is not None
@@ -349,7 +350,7 @@ class UserBudgetInline(admin.TabularInline):
     extra = 0
     verbose_name = "budget of this user"
     verbose_name_plural = "budgets of this user (replace the role's budgets)"
-    fields = ProfileBudgetForm.Meta.fields
+    fields = tuple(ProfileBudgetForm.Meta.fields)
     checks_class = _NoForeignKeyInlineChecks
 
     def get_formset(self, request, obj=None, **kwargs):
@@ -359,7 +360,7 @@ class UserBudgetInline(admin.TabularInline):
             formset=ProfileBudgetFormSet,
             extra=self.get_extra(request, obj),
             can_delete=self.has_delete_permission(request, obj),
-            fields=self.fields,
+            fields=ProfileBudgetForm.Meta.fields,
         )
 
     def get_queryset(self, request):

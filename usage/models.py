@@ -158,7 +158,8 @@ class UsageLog(models.Model):
         return self.request_model or self.response_model or ""
 
 
-COST_DIGITS = {"max_digits": 24, "decimal_places": 12}
+# Rollup and budget amounts: USD with 12 decimal places (as usage_logs.cost_usd), wider.
+COST_MAX_DIGITS, COST_DECIMAL_PLACES = 24, 12
 
 
 class UsageDaily(models.Model):
@@ -192,7 +193,11 @@ class UsageDaily(models.Model):
     reasoning_output_tokens = models.BigIntegerField(default=0, db_default=0)
     total_tokens = models.BigIntegerField(default=0, db_default=0)
     cost_usd = models.DecimalField(
-        **COST_DIGITS, default=0, db_default=0, help_text="USD, priced calls only"
+        max_digits=COST_MAX_DIGITS,
+        decimal_places=COST_DECIMAL_PLACES,
+        default=0,
+        db_default=0,
+        help_text="USD, priced calls only",
     )
 
     class Meta:
@@ -240,7 +245,11 @@ class Budget(models.Model):
         max_length=100, null=True, blank=True, help_text="one user: replaces their role's budgets"
     )
     limit_usd = models.DecimalField(
-        **COST_DIGITS, null=True, blank=True, help_text="USD over the window"
+        max_digits=COST_MAX_DIGITS,
+        decimal_places=COST_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        help_text="USD over the window",
     )
     limit_tokens = models.BigIntegerField(
         null=True, blank=True, help_text="input + output tokens over the window"
@@ -313,7 +322,7 @@ class UsageAlert(models.Model):
     user_id = models.CharField(max_length=100)
     threshold = models.DecimalField(max_digits=6, decimal_places=4, help_text="fraction, 0.8")
     window_start = models.DateTimeField()
-    used_usd = models.DecimalField(**COST_DIGITS)
+    used_usd = models.DecimalField(max_digits=COST_MAX_DIGITS, decimal_places=COST_DECIMAL_PLACES)
     used_tokens = models.BigIntegerField()
     created_at = models.DateTimeField(default=timezone.now, db_default=Now())
 

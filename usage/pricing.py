@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import genai_prices
 from genai_prices import Usage, calc_price
-from genai_prices.types import TieredPrices
+from genai_prices.types import PriceCalculation, TieredPrices
 
 PRICE_SOURCE = "genai-prices"
 # Costs are stored with 12 decimal places (DecimalField(20, 12)): a single
@@ -64,7 +64,7 @@ class _Rates:
     model_id: str
 
 
-def _calc(provider: str, model: str, at: datetime, i: int, c: int, o: int):
+def _calc(provider: str, model: str, at: datetime, i: int, c: int, o: int) -> PriceCalculation:
     usage = Usage(input_tokens=i, cache_read_tokens=c, output_tokens=o)
     return calc_price(usage, model, provider_id=provider, genai_request_timestamp=at)
 

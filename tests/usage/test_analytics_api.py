@@ -76,10 +76,10 @@ def test_a_user_cannot_read_another_users_summary(alice_client, known):
     assert alice_client.get(SUMMARY, {**PERIOD, "user_id": "bob"}).status_code == 403
 
 
-def test_admins_and_api_keys_name_the_user(admin_client, channel_client, known):
+def test_admins_and_api_keys_name_the_user(admin_client, api_client_with_key, known):
     by_admin = admin_client.get(SUMMARY, {**PERIOD, "user_id": "bob"}).json()
-    by_key = channel_client.get(SUMMARY, {**PERIOD, "user_id": "bob"}).json()
-    missing = channel_client.get(SUMMARY, PERIOD)
+    by_key = api_client_with_key.get(SUMMARY, {**PERIOD, "user_id": "bob"}).json()
+    missing = api_client_with_key.get(SUMMARY, PERIOD)
 
     assert by_admin["totals"]["calls"] == by_key["totals"]["calls"] == 3
     assert missing.status_code == 400 and missing.json()["errors"][0]["attr"] == "user_id"
@@ -119,9 +119,9 @@ def test_the_csv_report_sums_to_the_analytics_total(admin_client, known):
     assert sum(int(r["unpriced_calls"]) for r in rows) == 1
 
 
-def test_analytics_and_the_report_are_for_admins_only(alice_client, channel_client, known):
+def test_analytics_and_the_report_are_for_admins_only(alice_client, api_client_with_key, known):
     # A user without the admin role: 403; an API key is not a signed-in user: 401.
-    for client, refused in ((alice_client, 403), (channel_client, 401)):
+    for client, refused in ((alice_client, 403), (api_client_with_key, 401)):
         assert client.get(ANALYTICS, PERIOD).status_code == refused
         assert client.get(REPORT, PERIOD).status_code == refused
 

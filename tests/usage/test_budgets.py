@@ -120,12 +120,12 @@ def test_a_role_budget_applies_to_that_roles_users_only(alice):
     assert usage_quota_get(user_id=str(alice.pk)).budgets == []
 
 
-def test_the_quota_endpoint_for_the_user_and_for_api_keys(alice, alice_client, channel_client):
+def test_the_quota_endpoint_for_the_user_and_for_api_keys(alice, alice_client, api_client_with_key):
     budget = budget_create(user_id=str(alice.pk), limit_usd=1, limit_tokens=10_000)
     spend(str(alice.pk), 1, datetime.now(UTC))
 
     own = alice_client.get(QUOTA)
-    by_key = channel_client.get(QUOTA, {"user_id": str(alice.pk)})
+    by_key = api_client_with_key.get(QUOTA, {"user_id": str(alice.pk)})
 
     assert own.status_code == by_key.status_code == 200
     body = own.json()
@@ -154,7 +154,7 @@ def test_the_quota_endpoint_for_the_user_and_for_api_keys(alice, alice_client, c
     assert own["RateLimit-Policy"] == (
         f'"budget-{budget.pk}-usd";q=100;w={window}, "budget-{budget.pk}-tokens";q=10000;w={window}'
     )
-    assert channel_client.get(QUOTA).status_code == 400
+    assert api_client_with_key.get(QUOTA).status_code == 400
 
 
 class _CallsOpenAI(APIView):
@@ -213,11 +213,11 @@ def test_crossing_thresholds_records_one_alert_each_and_mails_the_admins(
     assert "80 %" in mail.outbox[0].subject and "u1" in mail.outbox[0].body
 
 
-def test_budget_exceeded_is_reported_and_the_usage_recorded(channel_client):
+def test_budget_exceeded_is_reported_and_the_usage_recorded(api_client_with_key):
     budget_create(user_id="u1", limit_usd=ONE_CALL, window="daily")
 
-    first = channel_client.post("/api/v1/usage/events/", {"events": [event(user_id="u1")]})
-    interaction = channel_client.post(
+    first = api_client_with_key.post("/api/v1/usage/events/", {"events": [event(user_id="u1")]})
+    interaction = api_client_with_key.post(
         "/api/v1/interactions/",
         {
             "session_id": "8d0c1f0e-0000-4000-8000-0000000000ab",

@@ -34,10 +34,10 @@ def rollup_equals_raw() -> None:
     )
 
 
-def test_a_batch_is_written_priced_and_rolled_up(channel_client):
+def test_a_batch_is_written_priced_and_rolled_up(api_client_with_key):
     batch = [event(user_id="u1"), event(user_id="u1"), event(user_id="u2", model="gpt-4o-mini")]
 
-    response = channel_client.post(EVENTS, {"events": batch})
+    response = api_client_with_key.post(EVENTS, {"events": batch})
 
     assert response.status_code == 201, response.json()
     assert response.json() == {"created": 3, "duplicates": 0, "budget_exceeded": []}
@@ -52,11 +52,11 @@ def test_a_batch_is_written_priced_and_rolled_up(channel_client):
     rollup_equals_raw()
 
 
-def test_duplicates_in_the_batch_and_across_batches_are_skipped(channel_client):
+def test_duplicates_in_the_batch_and_across_batches_are_skipped(api_client_with_key):
     first = event(user_id="u1")
-    channel_client.post(EVENTS, {"events": [first]})
+    api_client_with_key.post(EVENTS, {"events": [first]})
 
-    response = channel_client.post(
+    response = api_client_with_key.post(
         EVENTS, {"events": [first, event(request_id="r-new"), event(request_id="r-new")]}
     )
 
@@ -65,7 +65,7 @@ def test_duplicates_in_the_batch_and_across_batches_are_skipped(channel_client):
     rollup_equals_raw()
 
 
-def test_a_bad_event_writes_nothing_and_names_each_bad_item(channel_client):
+def test_a_bad_event_writes_nothing_and_names_each_bad_item(api_client_with_key):
     batch = [
         event(),
         event(service="telepathy"),
@@ -75,7 +75,7 @@ def test_a_bad_event_writes_nothing_and_names_each_bad_item(channel_client):
         event(colour="blue"),
     ]
 
-    response = channel_client.post(EVENTS, {"events": batch})
+    response = api_client_with_key.post(EVENTS, {"events": batch})
 
     assert response.status_code == 400
     attrs = {e["attr"] for e in response.json()["errors"]}
@@ -90,19 +90,19 @@ def test_a_bad_event_writes_nothing_and_names_each_bad_item(channel_client):
 
 
 @pytest.mark.parametrize("count", [0, 1001])
-def test_a_batch_has_1_to_1000_events(channel_client, count):
-    response = channel_client.post(EVENTS, {"events": [event() for _ in range(count)]})
+def test_a_batch_has_1_to_1000_events(api_client_with_key, count):
+    response = api_client_with_key.post(EVENTS, {"events": [event() for _ in range(count)]})
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "events"
 
 
-def test_an_unknown_ai_session_is_refused_and_a_known_one_is_linked(channel_client):
+def test_an_unknown_ai_session_is_refused_and_a_known_one_is_linked(api_client_with_key):
     session = AISessionFactory()
     bad = "8d0c1f0e-0000-4000-8000-00000000dead"
 
-    refused = channel_client.post(EVENTS, {"events": [event(ai_session_id=bad)]})
-    accepted = channel_client.post(EVENTS, {"events": [event(ai_session_id=str(session.pk))]})
+    refused = api_client_with_key.post(EVENTS, {"events": [event(ai_session_id=bad)]})
+    accepted = api_client_with_key.post(EVENTS, {"events": [event(ai_session_id=str(session.pk))]})
 
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["attr"] == "events.0.ai_session_id"
@@ -110,8 +110,8 @@ def test_an_unknown_ai_session_is_refused_and_a_known_one_is_linked(channel_clie
     assert UsageLog.objects.get().ai_session_id == session.pk
 
 
-def test_an_unpriced_model_has_no_cost_and_counts_as_unpriced(channel_client):
-    channel_client.post(EVENTS, {"events": [event(model="ft:acme-internal-v9")]})
+def test_an_unpriced_model_has_no_cost_and_counts_as_unpriced(api_client_with_key):
+    api_client_with_key.post(EVENTS, {"events": [event(model="ft:acme-internal-v9")]})
 
     log = UsageLog.objects.get()
     assert log.cost_usd is None and log.price_unknown
@@ -119,8 +119,8 @@ def test_an_unpriced_model_has_no_cost_and_counts_as_unpriced(channel_client):
     assert (daily.unpriced_calls, daily.cost_usd) == (1, 0)
 
 
-def test_back_filled_events_count_on_their_own_utc_day(channel_client):
-    channel_client.post(
+def test_back_filled_events_count_on_their_own_utc_day(api_client_with_key):
+    api_client_with_key.post(
         EVENTS,
         {
             "events": [
@@ -137,8 +137,10 @@ def test_back_filled_events_count_on_their_own_utc_day(channel_client):
     assert log.created_at == datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 
 
-def test_a_naive_time_is_refused(channel_client):
-    response = channel_client.post(EVENTS, {"events": [event(created_at="2026-03-01T12:00:00")]})
+def test_a_naive_time_is_refused(api_client_with_key):
+    response = api_client_with_key.post(
+        EVENTS, {"events": [event(created_at="2026-03-01T12:00:00")]}
+    )
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "events.0.created_at"
@@ -150,7 +152,7 @@ def test_only_api_keys_may_send_events(api_client, alice_client):
     assert UsageLog.objects.count() == 0
 
 
-def test_chat_completions_usage_is_accepted(channel_client):
+def test_chat_completions_usage_is_accepted(api_client_with_key):
     usage = {
         "prompt_tokens": 1000,
         "completion_tokens": 100,
@@ -158,7 +160,7 @@ def test_chat_completions_usage_is_accepted(channel_client):
         "completion_tokens_details": {"reasoning_tokens": 40},
     }
 
-    channel_client.post(EVENTS, {"events": [event(service="chat", usage=usage)]})
+    api_client_with_key.post(EVENTS, {"events": [event(service="chat", usage=usage)]})
 
     daily = UsageDaily.objects.get()
     assert (daily.reasoning_output_tokens, daily.total_tokens) == (40, 1100)

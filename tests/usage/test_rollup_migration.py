@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from tests.interactions.factories import UsageLogFactory
+from tests.usage.factories import UsageLogFactory
 from usage.models import UsageDaily
 
 

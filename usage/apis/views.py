@@ -2,27 +2,31 @@
 call a service or selector and render; the rules live in ``usage.services`` and
 ``usage.selectors``.
 
-Who may call (``common.permissions``):
+Who may call (``common.authentication``, ``common.permissions``):
 - ``POST /api/v1/usage/events/``: API key (the AI backend);
 - ``GET /api/v1/usage/summary/``, ``GET /api/v1/usage/quota/``: a signed-in user
   (their own figures; an admin may pass ``user_id``) or an API key (``user_id``
-  required);
-- analytics, the CSV report, budgets and alerts: admins (``role = admin``).
+  required); a request carrying both is the signed-in user;
+- analytics, the CSV report, budgets and alerts: admin users (``role = admin``)
+  or staff signed in to the Django admin.
 """
 
 import csv
+from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.permissions import HasAPIKey, IsAdminRole, IsSignedInUser, signed_in_user_id
+from common.authentication import ApiKeyAuthentication, StaffSessionAuthentication
+from common.pagination import cursor_pagination
+from common.permissions import IsAdminRole, IsApiClient, IsSignedInUser, IsStaff, signed_in_user_id
+from sessions_app.authentication import VERIFY_BEARER, SupabaseJWTAuthentication
 from usage import selectors, services
 from usage.apis import serializers as s
 from usage.models import Budget, UsageAlert
@@ -59,7 +63,8 @@ class UsageEventsApi(APIView):
     same transaction. Usage of a user over budget is still recorded.
     """
 
-    permission_classes = [HasAPIKey]
+    authentication_classes = [ApiKeyAuthentication, *VERIFY_BEARER]
+    permission_classes = [IsApiClient]
 
     @extend_schema(
         request=s.EventsInputSerializer,
@@ -91,7 +96,8 @@ class UsageSummaryApi(APIView):
     without the admin role.
     """
 
-    permission_classes = [IsSignedInUser | HasAPIKey]
+    authentication_classes = [SupabaseJWTAuthentication, ApiKeyAuthentication]
+    permission_classes = [IsApiClient | IsSignedInUser]
 
     @extend_schema(
         parameters=[s.SummaryQuerySerializer], responses={200: s.SummarySerializer}, tags=TAGS
@@ -113,7 +119,8 @@ class UsageAnalyticsApi(APIView):
     the daily rollup.
     """
 
-    permission_classes = [IsAdminRole]
+    authentication_classes = [SupabaseJWTAuthentication, StaffSessionAuthentication]
+    permission_classes = [IsAdminRole | IsStaff]
 
     @extend_schema(
         parameters=[s.AnalyticsQuerySerializer], responses={200: s.AnalyticsSerializer}, tags=TAGS
@@ -154,7 +161,8 @@ class UsageReportCsvApi(APIView):
     An empty ``user_id`` / ``model`` is a call without one.
     """
 
-    permission_classes = [IsAdminRole]
+    authentication_classes = [SupabaseJWTAuthentication, StaffSessionAuthentication]
+    permission_classes = [IsAdminRole | IsStaff]
     renderer_classes = [JSONRenderer, CSVRenderer]
 
     @extend_schema(
@@ -174,7 +182,7 @@ class UsageReportCsvApi(APIView):
         def lines():
             yield writer.writerow(selectors.REPORT_COLUMNS)
             for row in selectors.usage_report_rows(start=start, end=end):
-                row["cost_usd"] = cost.to_representation(row["cost_usd"] or 0)
+                row["cost_usd"] = cost.to_representation(row["cost_usd"] or Decimal(0))
                 yield writer.writerow([row[name] for name in selectors.REPORT_COLUMNS])
 
         response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
@@ -182,21 +190,6 @@ class UsageReportCsvApi(APIView):
             f'attachment; filename="usage-report-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv"'
         )
         return response
-
-
-class NewestFirstPagination(CursorPagination):
-    """Newest first; ``?page_size=`` up to 200 (default 50)."""
-
-    ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
-class BudgetPagination(NewestFirstPagination):
-    """Oldest budget first."""
-
-    ordering = ("id",)
 
 
 class BudgetListCreateApi(generics.ListCreateAPIView):
@@ -208,13 +201,13 @@ class BudgetListCreateApi(generics.ListCreateAPIView):
     not match the window.
     """
 
-    permission_classes = [IsAdminRole]
+    authentication_classes = [SupabaseJWTAuthentication, StaffSessionAuthentication]
+    permission_classes = [IsAdminRole | IsStaff]
     serializer_class = s.BudgetSerializer
     queryset = Budget.objects.all()
     filter_backends: list = []
 
-    class pagination_class(NewestFirstPagination):
-        ordering = "id"
+    pagination_class = cursor_pagination("id")
 
     @extend_schema(tags=TAGS)
     def get(self, request, *args, **kwargs):
@@ -235,7 +228,8 @@ class BudgetDetailApi(generics.RetrieveUpdateDestroyAPIView):
     result); DELETE removes the budget and its alerts (204). 404 for an unknown id.
     """
 
-    permission_classes = [IsAdminRole]
+    authentication_classes = [SupabaseJWTAuthentication, StaffSessionAuthentication]
+    permission_classes = [IsAdminRole | IsStaff]
     serializer_class = s.BudgetSerializer
     queryset = Budget.objects.all()
     http_method_names = ["get", "patch", "delete", "options"]
@@ -273,7 +267,8 @@ class UsageQuotaApi(APIView):
     The ``RateLimit-Policy`` / ``RateLimit`` headers describe the same budgets.
     """
 
-    permission_classes = [IsSignedInUser | HasAPIKey]
+    authentication_classes = [SupabaseJWTAuthentication, ApiKeyAuthentication]
+    permission_classes = [IsApiClient | IsSignedInUser]
 
     @extend_schema(
         parameters=[s.UserQuerySerializer], responses={200: s.QuotaSerializer}, tags=TAGS
@@ -294,9 +289,10 @@ class UsageAlertListApi(generics.ListAPIView):
     created_at}]}``; ``?user_id=`` and ``?budget_id=`` filter. One query per page.
     """
 
-    permission_classes = [IsAdminRole]
+    authentication_classes = [SupabaseJWTAuthentication, StaffSessionAuthentication]
+    permission_classes = [IsAdminRole | IsStaff]
     serializer_class = s.AlertSerializer
-    pagination_class = NewestFirstPagination
+    pagination_class = cursor_pagination("-created_at", "-id")
     filter_backends: list = []
 
     def get_queryset(self):

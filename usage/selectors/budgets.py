@@ -164,7 +164,9 @@ def _exceeded(budget: Budget, usd: Decimal, tokens: int) -> bool:
     )
 
 
-def _rolling_retry_after(*, user_id: str, budget: Budget, now: datetime, used) -> int:
+def _rolling_retry_after(
+    *, user_id: str, budget: Budget, now: datetime, used: tuple[Decimal, int]
+) -> int:
     """Seconds until enough of a rolling window's oldest usage has left it for the
     user to be under every limit again (a day at a time: an upper bound)."""
     start, _end = budget_window(budget=budget, now=now)

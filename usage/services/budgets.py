@@ -12,14 +12,15 @@
 import logging
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.mail import mail_admins
 from django.db import transaction
 from django.utils import timezone
 
+from common.db import insert_new_rows
 from common.exceptions import QuotaExceededError
-from usage.db import insert_new_rows
 from usage.models import Budget, UsageAlert
 from usage.selectors.budgets import (
     Quota,
@@ -46,7 +47,7 @@ BUDGET_FIELDS = {
 }
 
 
-def _thresholds(value) -> list[float]:
+def _thresholds(value: Any) -> list[float]:
     if not isinstance(value, list) or not all(
         isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 1 for v in value
     ):
@@ -84,7 +85,7 @@ def _budget_check(budget: Budget) -> None:
         raise ValidationError(errors)
 
 
-def budget_create(**fields) -> Budget:
+def budget_create(**fields: Any) -> Budget:
     """Create a budget. Fields as the model's (``alert_thresholds`` default
     ``[0.8, 0.95]``). Raises ValidationError (400) naming the field when the scope is
     not exactly one of ``user_id``/``role``, no limit is given, ``window_days`` does
@@ -97,7 +98,7 @@ def budget_create(**fields) -> Budget:
     return budget
 
 
-def budget_update(*, budget: Budget, **fields) -> Budget:
+def budget_update(*, budget: Budget, **fields: Any) -> Budget:
     """Change some fields of ``budget`` (a PATCH); the same checks as ``budget_create``
     apply to the result. Alerts already recorded stay."""
     if "alert_thresholds" in fields:
@@ -190,9 +191,7 @@ def usage_budgets_evaluate(*, user_ids: set[str], now: datetime | None = None) -
                         )
                     )
     if alerts:
-        new = insert_new_rows(
-            objs=alerts, conflict=["budget_id", "user_id", "window_start", "threshold"]
-        )
+        new = insert_new_rows(alerts, conflict="usage_alert_once")
         if new:
             created = list(
                 UsageAlert.objects.filter(pk__in=new).select_related("budget").order_by("pk")

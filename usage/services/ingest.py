@@ -22,8 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from common.db import INTEGER_MAX
-from usage.db import insert_new_rows
+from common.db import INTEGER_MAX, insert_new_rows, insert_or_read
 from usage.models import UsageLog
 from usage.pricing import price_call
 
@@ -196,8 +195,8 @@ def usage_log_build(
     provider: str = "openai",
     operation: str | None = None,
     user_id: str | None = None,
-    ai_session_id=None,
-    interaction_id=None,
+    ai_session_id: uuid.UUID | str | None = None,
+    interaction_id: uuid.UUID | str | None = None,
     reported_cost_usd: Decimal | None = None,
     latency_ms: int | None = None,
     status: str = UsageLog.Status.SUCCESS,
@@ -249,13 +248,29 @@ def usage_log_build(
     )
 
 
-def usage_logs_insert(*, logs: list[UsageLog], now: datetime | None = None) -> list[UsageLog]:
-    """Insert ``logs`` and keep the rollup and the budgets' alerts in step, in one transaction.
+def _rolled_up(*, written: list[UsageLog], now: datetime | None) -> None:
+    """Add rows just written to ``usage_daily`` and check their users' budgets (in the
+    caller's transaction); set each row's ``budget_exceeded``."""
+    from usage.services.budgets import usage_budgets_evaluate
+    from usage.services.rollups import usage_rollups_add
 
-    1. ``INSERT … ON CONFLICT (request_id) DO NOTHING RETURNING id``: a row whose
-       ``request_id`` is already recorded (or repeated earlier in ``logs``) is
-       skipped; a concurrent insert of the same request_id waits for the other
-       transaction, then does nothing, so one row per request_id ever exists.
+    usage_rollups_add(logs=written)
+    exceeded = usage_budgets_evaluate(
+        user_ids={log.user_id for log in written if log.user_id}, now=now
+    )
+    for log in written:
+        log.budget_exceeded = log.user_id in exceeded
+
+
+def usage_logs_insert(*, logs: list[UsageLog], now: datetime | None = None) -> list[UsageLog]:
+    """Insert a batch of rows and keep the rollup and the budgets' alerts in step, in
+    one transaction.
+
+    1. ``common.db.insert_new_rows`` on ``request_id`` (one ``INSERT … ON CONFLICT
+       (request_id) DO NOTHING RETURNING id``): a row whose ``request_id`` is already
+       recorded (or repeated earlier in ``logs``) is skipped; a concurrent insert of
+       the same request_id waits for the other transaction, then does nothing, so
+       one row per request_id ever exists.
     2. ``usage_rollups_add``: the written rows are added to ``usage_daily``
        (an upsert that adds; see ``usage.services.rollups``).
     3. ``usage_budgets_evaluate``: the budgets of the rows' users are checked
@@ -269,9 +284,6 @@ def usage_logs_insert(*, logs: list[UsageLog], now: datetime | None = None) -> l
 
     Returns: the rows written, in the order given.
     """
-    from usage.services.budgets import usage_budgets_evaluate
-    from usage.services.rollups import usage_rollups_add
-
     seen: set[str] = set()
     unique = []
     for log in logs:  # a request_id repeated in the batch: the first one stands
@@ -283,28 +295,36 @@ def usage_logs_insert(*, logs: list[UsageLog], now: datetime | None = None) -> l
     if not unique:
         return []
     with transaction.atomic():
-        ids = insert_new_rows(objs=unique, conflict=["request_id"])
+        ids = insert_new_rows(unique, conflict="request_id")
         written = [log for log in unique if log.pk in ids]
         if written:
-            usage_rollups_add(logs=written)
-            exceeded = usage_budgets_evaluate(
-                user_ids={log.user_id for log in written if log.user_id}, now=now
-            )
-            for log in written:
-                log.budget_exceeded = log.user_id in exceeded
+            _rolled_up(written=written, now=now)
     return written
 
 
-def usage_log_insert(*, log: UsageLog) -> bool:
-    """Insert one row with ``usage_logs_insert`` (rollup and budgets included).
+def usage_log_insert(*, log: UsageLog) -> tuple[UsageLog, bool]:
+    """Insert ``log`` unless its ``request_id`` is already recorded; roll it up.
 
-    Returns: True when written; False when its ``request_id`` is already recorded
-    (nothing written).
+    ``common.db.insert_or_read`` on the unique ``request_id``: a concurrent insert
+    of the same request_id waits for the other transaction and then reads its
+    row, so exactly one row per request_id ever exists. A row without a
+    request_id is always inserted. A row written is added to ``usage_daily`` and
+    its user's budgets are checked in the same transaction (as
+    ``usage_logs_insert``); its ``budget_exceeded`` says the outcome.
+
+    Returns: ``(row, created)``; for a recorded request_id, the first row
+    (unchanged) and False.
+    Raises: IntegrityError for a row that breaks another constraint (token
+    counts, cost); nothing is written.
     """
-    return bool(usage_logs_insert(logs=[log]))
+    with transaction.atomic():
+        row, created = insert_or_read(log, conflict="request_id")
+        if created:
+            _rolled_up(written=[row], now=None)
+    return row, created
 
 
-def usage_log_create(*, usage: TokenUsage | dict, **fields) -> tuple[UsageLog, bool]:
+def usage_log_create(*, usage: TokenUsage | dict[str, Any], **fields: Any) -> tuple[UsageLog, bool]:
     """Record one call's usage: normalise, price, insert (one transaction).
 
     Args: ``usage`` as TokenUsage or a raw OpenAI usage object; ``fields`` as
@@ -316,9 +336,7 @@ def usage_log_create(*, usage: TokenUsage | dict, **fields) -> tuple[UsageLog, b
     if not isinstance(usage, TokenUsage):
         usage = usage_normalize(usage)
     log = usage_log_build(usage=usage, **fields)
-    if usage_log_insert(log=log):
-        return log, True
-    return UsageLog.objects.get(request_id=log.request_id), False
+    return usage_log_insert(log=log)
 
 
 # --- the batch endpoint -----------------------------------------------------
@@ -343,7 +361,9 @@ _SERVICES = set(UsageLog.Service.values)
 _STATUSES = set(UsageLog.Status.values)
 
 
-def _text(errors: dict, event: dict, key: str, attr: str, *, max_length: int, required: bool):
+def _text(
+    errors: dict, event: dict, key: str, attr: str, *, max_length: int, required: bool
+) -> str | None:
     value = event.get(key)
     if value is None:
         if required:
@@ -437,7 +457,7 @@ def _event_parse(errors: dict, event: Any, index: int, now: datetime) -> UsageLo
     if len(errors) > before:
         return None
     return usage_log_build(
-        service=service,
+        service=str(service),
         usage=usage,
         request_model=model,
         response_model=response_model,
@@ -476,10 +496,13 @@ def usage_events_parse(*, events: list, now: datetime | None = None) -> list[Usa
     session_ids = {log.ai_session_id for log in logs if log is not None and log.ai_session_id}
     if session_ids:
         # Checked up front: Django's foreign keys are DEFERRABLE on PostgreSQL, so
-        # a dangling id would only fail at COMMIT.
-        from interactions.models import AISession
-
-        known = set(AISession.objects.filter(pk__in=session_ids).values_list("pk", flat=True))
+        # a dangling id would only fail at COMMIT. The model is reached through the
+        # foreign key: this app does not import the interactions app.
+        sessions = UsageLog._meta.get_field("ai_session").related_model
+        assert sessions is not None and not isinstance(sessions, str)
+        known = set(
+            sessions._default_manager.filter(pk__in=session_ids).values_list("pk", flat=True)
+        )
         for i, log in enumerate(logs):
             if log is not None and log.ai_session_id and log.ai_session_id not in known:
                 errors[f"events.{i}.ai_session_id"] = ValidationError(
@@ -515,5 +538,7 @@ def usage_events_ingest(*, events: list, now: datetime | None = None) -> EventsI
     return EventsIngested(
         created=len(written),
         duplicates=len(logs) - len(written),
-        budget_exceeded_user_ids=sorted({log.user_id for log in written if log.budget_exceeded}),
+        budget_exceeded_user_ids=sorted(
+            {log.user_id for log in written if log.budget_exceeded and log.user_id}
+        ),
     )

@@ -9,9 +9,11 @@ the raw rows (after a manual fix of ``usage_logs``, or to check the rollup).
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, TextIO
 
+from django.core.management.base import OutputWrapper
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 
 from usage.models import UsageDaily, UsageLog
@@ -89,7 +91,7 @@ def usage_rollups_add(*, logs: list[UsageLog]) -> int:
     return len(keys)
 
 
-def _raw_aggregate(start: datetime, end: datetime):
+def _raw_aggregate(start: datetime, end: datetime) -> QuerySet[UsageLog, Any]:
     """The raw rows of [start, end) summed per rollup key, as a queryset whose
     SELECT lists the columns of ``KEY + SUMS`` in that order."""
     return (
@@ -121,7 +123,9 @@ def _raw_aggregate(start: datetime, end: datetime):
     )
 
 
-def usage_rollups_rebuild(*, since: date, until: date | None = None, stdout=None) -> int:
+def usage_rollups_rebuild(
+    *, since: date, until: date | None = None, stdout: OutputWrapper | TextIO | None = None
+) -> int:
     """Recompute ``usage_daily`` from ``usage_logs`` for the UTC days ``since`` … ``until``.
 
     Set-based and bounded: one transaction per day, each a ``DELETE`` of the day's
@@ -140,10 +144,10 @@ def usage_rollups_rebuild(*, since: date, until: date | None = None, stdout=None
         last_raw = UsageLog.objects.order_by("-created_at").values_list("created_at", flat=True)
         last_rollup = UsageDaily.objects.order_by("-day").values_list("day", flat=True)
         candidates = [today]
-        if last := last_raw.first():
-            candidates.append(usage_day(last))
-        if last := last_rollup.first():
-            candidates.append(last)
+        if last_time := last_raw.first():
+            candidates.append(usage_day(last_time))
+        if last_day := last_rollup.first():
+            candidates.append(last_day)
         until = max(candidates)
     quote = connection.ops.quote_name
     table = quote(UsageDaily._meta.db_table)
