@@ -147,3 +147,10 @@ def test_the_default_period_is_the_last_30_days(alice_client, known):
 
     assert len(body["by_day"]) == 30
     assert body["to"] == datetime.now(UTC).date().isoformat()
+
+
+def test_staff_download_the_report_from_their_admin_session(staff_client, known):
+    response = staff_client.get(REPORT, PERIOD)
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).decode().count("\n") == 5  # header + 4
