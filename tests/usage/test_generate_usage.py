@@ -18,6 +18,11 @@ def test_generated_rows_are_priced_spread_and_rolled_up():
     per_model = dict(
         UsageLog.objects.values_list("request_model").annotate(n=Count("id")).order_by()
     )
-    assert len(per_model) == 6 and set(per_model.values()) == {100}
+    assert len(per_model) == 6 and sum(per_model.values()) == 600
+    # Each user calls two models.
+    models_per_user = UsageLog.objects.values("user_id").annotate(
+        n=Count("request_model", distinct=True)
+    )
+    assert {row["n"] for row in models_per_user} == {2}
     assert not UsageLog.objects.filter(cost_usd__isnull=True).exists()
     rollup_equals_raw()

@@ -116,9 +116,11 @@ class Command(BaseCommand):
             "version": price_version(),
         }
 
-    # Row i: user (i * 7919) mod users, (i mod days) days and (i * 104729 mod 86400)
-    # seconds before now, model i mod 6, tokens from i; one call in
-    # fifty is an error, one in three reads half its input from the cache.
+    # Row i: user i mod users, ((i div users) mod days) days and (i * 104729 mod 86400)
+    # seconds before now (every user calls on every day), one of two models per user
+    # (m: the user's number plus 0 or 1, mod 6, changing every `days` calls), tokens
+    # from i; one call in fifty is an error, one in three reads half its input from
+    # the cache.
     COLUMNS = (
         "id, user_id, service, provider, request_model, input_tokens, cached_input_tokens, "
         "output_tokens, reasoning_output_tokens, total_tokens, cost_usd, price_source, "
@@ -129,10 +131,10 @@ class Command(BaseCommand):
         n = len(MODELS)
         return f"""
         SELECT {uuid_sql} AS id,
-               'user-' || ((i * 7919) % %(users)s) AS user_id,
-               {pick("services", "(i % " + str(n) + ")")} AS service,
+               'user-' || (i % %(users)s) AS user_id,
+               {pick("services", "m")} AS service,
                'openai' AS provider,
-               {pick("models", "(i % " + str(n) + ")")} AS request_model,
+               {pick("models", "m")} AS request_model,
                inp AS input_tokens, cached AS cached_input_tokens, out AS output_tokens,
                reasoning AS reasoning_output_tokens, inp + out AS total_tokens,
                {cost_round} AS cost_usd,
@@ -143,13 +145,17 @@ class Command(BaseCommand):
                {interval_sql} AS created_at,
                '{{}}' AS metadata
         FROM (
-            SELECT i,
+            SELECT i, m,
                    200 + (i * 37) % 4000 AS inp,
                    CASE WHEN i % 3 = 0 THEN (200 + (i * 37) % 4000) / 2 ELSE 0 END AS cached,
-                   CASE WHEN {pick("outputs", "(i % " + str(n) + ")")} = 1
+                   CASE WHEN {pick("outputs", "m")} = 1
                         THEN 20 + (i * 53) % 800 ELSE 0 END AS out,
-                   CASE WHEN i % {n} = 4 THEN (20 + (i * 53) % 800) / 2 ELSE 0 END AS reasoning
-            FROM series
+                   CASE WHEN m = 4 THEN (20 + (i * 53) % 800) / 2 ELSE 0 END AS reasoning
+            FROM (
+                SELECT i,
+                       (i % %(users)s + (i / %(users)s / %(days)s) % 2) % {n} AS m
+                FROM series
+            ) AS s
         ) AS g
         """  # noqa: S608 (built from this module's constants; values are parameters)
 
@@ -163,20 +169,19 @@ class Command(BaseCommand):
         def pick(name, index):
             return f"({arrays[name]})[1 + {index}]"
 
-        n = len(MODELS)
         uncached = _array([r[0] for r in rates], "numeric")
         cached = _array([r[1] for r in rates], "numeric")
         output = _array([r[2] for r in rates], "numeric")
         cost = (
-            f"round((inp - cached) * ({uncached})[1 + i % {n}] "
-            f"+ cached * ({cached})[1 + i % {n}] "
-            f"+ out * ({output})[1 + i % {n}], 12)"
+            f"round((inp - cached) * ({uncached})[1 + m] "
+            f"+ cached * ({cached})[1 + m] "
+            f"+ out * ({output})[1 + m], 12)"
         )
         select = self._select(
             rates,
             uuid_sql="gen_random_uuid()",
             pick=pick,
-            interval_sql="%(end)s::timestamptz - (i % %(days)s) * interval '1 day' "
+            interval_sql="%(end)s::timestamptz - (i / %(users)s % %(days)s) * interval '1 day' "
             "- ((i * 104729) % 86400) * interval '1 second'",
             cost_round=cost,
         ).replace("'{}' AS metadata", "'{}'::jsonb AS metadata")
@@ -216,8 +221,6 @@ class Command(BaseCommand):
         )
 
     def _sqlite_sql(self, rates) -> str:
-        n = len(MODELS)
-
         def case(values, index):
             whens = " ".join(f"WHEN {k} THEN {v!r}" for k, v in enumerate(values))
             return f"(CASE {index} {whens} END)"
@@ -231,16 +234,17 @@ class Command(BaseCommand):
             return case(values, index)
 
         cost = (
-            f"round((inp - cached) * {case([r[0] for r in rates], f'(i % {n})')} "
-            f"+ cached * {case([r[1] for r in rates], f'(i % {n})')} "
-            f"+ out * {case([r[2] for r in rates], f'(i % {n})')}, 12)"
+            f"round((inp - cached) * {case([r[0] for r in rates], 'm')} "
+            f"+ cached * {case([r[1] for r in rates], 'm')} "
+            f"+ out * {case([r[2] for r in rates], 'm')}, 12)"
         )
         select = self._select(
             rates,
             uuid_sql="lower(hex(randomblob(16)))",
             pick=pick,
             interval_sql="strftime('%Y-%m-%d %H:%M:%S', %(end)s, "
-            "'-' || (i % %(days)s) || ' days', '-' || ((i * 104729) % 86400) || ' seconds')",
+            "'-' || (i / %(users)s % %(days)s) || ' days', "
+            "'-' || ((i * 104729) % 86400) || ' seconds')",
             cost_round=cost,
         )
         return (
