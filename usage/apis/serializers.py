@@ -129,7 +129,11 @@ class EventsInputSerializer(serializers.Serializer):
     ``status`` (``success``/``error``), ``metadata`` (object), ``created_at``
     (ISO 8601 with offset, default now, at most 5 minutes ahead)."""
 
-    events = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=1000)
+    # Items are checked by the ingest service (every bad item named by index and
+    # field); a child field here would re-serialise each event for nothing.
+    events = serializers.ListField(
+        min_length=1, max_length=1000, help_text="usage events (objects), see above"
+    )
 
 
 class EventsIngestedSerializer(serializers.Serializer):

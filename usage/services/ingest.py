@@ -221,31 +221,38 @@ def usage_log_build(
         output_tokens=usage.output_tokens,
         at=created_at,
     )
-    return UsageLog(
-        user_id=user_id,
-        ai_session_id=ai_session_id,
-        interaction_id=interaction_id,
-        service=service,
-        operation=operation,
-        provider=provider,
-        request_model=request_model,
-        response_model=response_model,
-        input_tokens=usage.input_tokens,
-        cached_input_tokens=usage.cached_input_tokens,
-        output_tokens=usage.output_tokens,
-        reasoning_output_tokens=usage.reasoning_output_tokens,
-        total_tokens=usage.total_tokens,
-        cost_usd=price.cost_usd,
-        reported_cost_usd=reported_cost_usd,
-        price_source=price.source,
-        price_version=price.version,
-        price_unknown=price.unknown,
-        latency_ms=latency_ms,
-        status=status,
-        request_id=request_id or None,
-        created_at=created_at,
-        metadata={"usage_shape": usage.shape, **(metadata or {})},
-    )
+    values = {
+        "id": uuid.uuid4(),
+        "user_id": user_id,
+        "ai_session_id": ai_session_id,
+        "interaction_id": interaction_id,
+        "service": service,
+        "operation": operation,
+        "provider": provider,
+        "request_model": request_model,
+        "response_model": response_model,
+        "input_tokens": usage.input_tokens,
+        "cached_input_tokens": usage.cached_input_tokens,
+        "output_tokens": usage.output_tokens,
+        "reasoning_output_tokens": usage.reasoning_output_tokens,
+        "total_tokens": usage.total_tokens,
+        "cost_usd": price.cost_usd,
+        "reported_cost_usd": reported_cost_usd,
+        "price_source": price.source,
+        "price_version": price.version,
+        "price_unknown": price.unknown,
+        "latency_ms": latency_ms,
+        "status": status,
+        "request_id": request_id or None,
+        "created_at": created_at,
+        "metadata": {"usage_shape": usage.shape, **(metadata or {})},
+    }
+    # Positional construction (every column given, in the model's order) is Django's
+    # fast path, a third of the keyword one: it matters for batches of 1,000.
+    return UsageLog(*[values[field.attname] for field in _COLUMNS])
+
+
+_COLUMNS = UsageLog._meta.concrete_fields
 
 
 def _rolled_up(*, written: list[UsageLog], now: datetime | None) -> None:
