@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -271,7 +271,26 @@ class UsageQuotaApi(APIView):
     permission_classes = [IsApiClient | IsSignedInUser]
 
     @extend_schema(
-        parameters=[s.UserQuerySerializer], responses={200: s.QuotaSerializer}, tags=TAGS
+        parameters=[
+            s.UserQuerySerializer,
+            OpenApiParameter(
+                "RateLimit-Policy",
+                str,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description='one item per budget and limit: "budget-<id>-usd";q=<US cents>;'
+                'w=<window seconds>, "budget-<id>-tokens";q=<tokens>;w=…',
+            ),
+            OpenApiParameter(
+                "RateLimit",
+                str,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description='"budget-<id>-usd";r=<remaining cents>;t=<seconds to reset>, …',
+            ),
+        ],
+        responses={200: s.QuotaSerializer},
+        tags=TAGS,
     )
     def get(self, request):
         query = s.UserQuerySerializer(data=request.query_params)
