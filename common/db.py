@@ -2,6 +2,8 @@
 
 - ``insert_or_read``: ``INSERT … ON CONFLICT (…) DO NOTHING RETURNING …``, then a
   read of the row that won; "insert unless the unique key exists" everywhere.
+- ``insert_new_rows``: its multi-row form for batches: ``INSERT … ON CONFLICT
+  (…) DO NOTHING RETURNING <pk>``, no read (the caller wants what it wrote).
 - ``update_returning``: ``UPDATE … RETURNING …``.
 
 Both run on PostgreSQL and on SQLite 3.35+ (``ON CONFLICT DO NOTHING`` since
@@ -116,6 +118,77 @@ def insert_or_read(
         if existing is not None:
             return existing, False
     raise RuntimeError(f"{meta.label}: the row blocking the insert kept disappearing")
+
+
+def insert_new_rows(
+    objs: Sequence[M], *, conflict: str | Sequence[str], using: str | None = None
+) -> set[Any]:
+    """Insert ``objs`` (unsaved, of one model) except those whose unique key is taken;
+    return the primary keys of the rows written.
+
+    The multi-row form of ``insert_or_read`` for batches, without the read: the
+    caller needs what it wrote (to count it, roll it up), not the rows that
+    blocked. PostgreSQL: one ``INSERT … SELECT * FROM unnest(<one array per
+    column>) ON CONFLICT (<cols>) DO NOTHING RETURNING <pk>`` whatever the number
+    of rows (a parameter per column, not per value). SQLite 3.35+: ``INSERT …
+    VALUES (…), (…) …`` per batch its parameter limit allows. Only the named
+    conflict is skipped (a CHECK or NOT NULL violation raises); a concurrent insert
+    of the same key waits for the other transaction, then does nothing. An
+    auto-increment primary key left None is filled by the database.
+
+    Args: ``conflict`` as for ``insert_or_read`` (not a partial constraint).
+    Returns: the written rows' primary keys (as the pk field's Python values).
+    """
+    if not objs:
+        return set()
+    model = type(objs[0])
+    using = using or router.db_for_write(model)
+    connection = connections[using]
+    fields_, _condition = _conflict_target(model, conflict)
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    fields = [
+        f
+        for f in meta.local_concrete_fields
+        if not (f.primary_key and getattr(objs[0], f.attname) is None)
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    target = ", ".join(quote(str(_column(model, name).column)) for name in fields_)
+    suffix = f" ON CONFLICT ({target}) DO NOTHING RETURNING {quote(str(pk.column))}"
+    table = quote(meta.db_table)
+    written: set[Any] = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+            values: list[Any] = [
+                [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in objs]
+                for f in fields
+            ]
+            # Identifiers and types come from the model; every value is a parameter.
+            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
+            cursor.execute(sql + suffix, values)
+            rows = cursor.fetchall()
+        else:
+            row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            batch = max(1, connection.ops.bulk_batch_size(fields, list(objs)))
+            rows = []
+            for i in range(0, len(objs), batch):
+                chunk = objs[i : i + batch]
+                params = [
+                    f.get_db_prep_save(getattr(obj, f.attname), connection)
+                    for obj in chunk
+                    for f in fields
+                ]
+                many = ", ".join([row_sql] * len(chunk))
+                sql = f"INSERT INTO {table} ({columns}) VALUES {many}"  # noqa: S608
+                cursor.execute(sql + suffix, params)
+                rows += cursor.fetchall()
+    for (value,) in rows:
+        # SQLite hands back a UUID primary key as its hex text.
+        written.add(pk.to_python(value))
+    return written
 
 
 def update_returning(queryset: QuerySet[M], **values: Any) -> list[M]:

@@ -24,7 +24,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 
-from common.exceptions import ConflictError, NotFoundError
+from common.exceptions import ConflictError, NotFoundError, QuotaExceededError
 from common.parsers import RequestBodyTooLarge
 
 
@@ -44,10 +44,32 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+class TooManyRequests(APIException):
+    """429: a usage budget is used up. ``wait`` becomes ``Retry-After`` (seconds);
+    ``headers`` are added to the response (RateLimit-Policy, RateLimit)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "A usage budget is used up."
+    default_code = "budget_exceeded"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        code: str | None = None,
+        *,
+        wait: int = 0,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(detail, code)
+        self.wait = wait
+        self.headers = headers or {}
+
+
 class ExceptionHandler(_ExceptionHandler):
     """drf-standardized-errors' handler, extended with the service layer's errors:
     Django ValidationError → 400 naming the field, NotFoundError → 404,
-    ConflictError → 409, a lost database → 503, and Django's own body-size check
+    ConflictError → 409, QuotaExceededError → 429 with ``Retry-After`` and its
+    headers, a lost database → 503, and Django's own body-size check
     (``DATA_UPLOAD_MAX_MEMORY_SIZE``, set to ``REQUEST_BODY_MAX_BYTES``) → 413."""
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
@@ -57,11 +79,20 @@ class ExceptionHandler(_ExceptionHandler):
             return NotFound(exc.message, code=exc.code)
         if isinstance(exc, ConflictError):
             return Conflict(exc.message, code=exc.code)
+        if isinstance(exc, QuotaExceededError):
+            return TooManyRequests(
+                exc.message, code=exc.code, wait=exc.retry_after, headers=exc.headers
+            )
         if isinstance(exc, OperationalError | InterfaceError):
             return DatabaseUnavailable()
         if isinstance(exc, RequestDataTooBig):
             return RequestBodyTooLarge()
         return super().convert_known_exceptions(exc)
+
+    def get_headers(self, exc: APIException) -> dict:
+        headers = super().get_headers(exc)
+        headers.update(getattr(exc, "headers", None) or {})
+        return headers
 
 
 def exception_handler(exc: Exception, context: Any) -> Response | None:

@@ -23,3 +23,22 @@ class ConflictError(ApplicationError):
     """The request conflicts with the current state (HTTP 409)."""
 
     code = "conflict"
+
+
+class QuotaExceededError(ApplicationError):
+    """A usage budget is used up (HTTP 429). ``retry_after``: seconds; ``headers``:
+    extra response headers (``RateLimit-Policy``, ``RateLimit``)."""
+
+    code = "budget_exceeded"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: int,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+        self.headers = headers or {}

@@ -179,9 +179,13 @@ class AIInteractionLoggedSerializer(AIInteractionSerializer):
 
     duplicate = serializers.BooleanField()
     usage = InteractionUsageSerializer(allow_null=True)
+    budget_exceeded = serializers.BooleanField(
+        help_text="true: the session's owner is now over one of their usage budgets "
+        "(the interaction is recorded all the same)"
+    )
 
     class Meta(AIInteractionSerializer.Meta):
-        fields = [*AIInteractionSerializer.Meta.fields, "duplicate", "usage"]
+        fields = [*AIInteractionSerializer.Meta.fields, "duplicate", "usage", "budget_exceeded"]
         read_only_fields = fields
 
 
@@ -307,7 +311,8 @@ class InteractionCreateApi(APIView):
     interaction. 400 names the field (non-UUID session id, missing or null prompt
     or response — "" is accepted —, bad token counts, unknown usage shape, a
     total below input + output, a ``request_id`` without ``usage``), and nothing
-    is written. The usage row's ``user_id`` is the session's owner.
+    is written. The usage row's ``user_id`` is the session's owner;
+    ``budget_exceeded`` is true when that owner is now over one of their budgets.
     """
 
     authentication_classes = [ApiKeyAuthentication, *VERIFY_BEARER]
@@ -327,6 +332,8 @@ class InteractionCreateApi(APIView):
         body["usage"] = (
             InteractionUsageSerializer(logged.usage_log).data if logged.usage_log else None
         )
+        # Set by the usage service when it wrote the row (no extra query).
+        body["budget_exceeded"] = bool(logged.usage_log and logged.usage_log.budget_exceeded)
         return Response(
             body, status=status.HTTP_200_OK if logged.duplicate else status.HTTP_201_CREATED
         )

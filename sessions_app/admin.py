@@ -13,6 +13,7 @@ from common.parsers import json_check_storable
 from common.phones import phone_normalize
 from sessions_app import services
 from sessions_app.models import CustomerSession, UserProfile, UserSession
+from usage.admin import UserBudgetInline
 
 
 class CustomerSessionForm(forms.ModelForm):
@@ -157,6 +158,7 @@ class UserProfileAdmin(admin.ModelAdmin):
     ]
     readonly_fields = tuple(str(f) for f in fields if f != "role")
     actions = ["make_admin", "make_user"]
+    inlines = [UserBudgetInline]  # the user's own usage budgets
 
     def has_add_permission(self, request):
         return False  # created from the user's first authenticated request

@@ -1,4 +1,11 @@
-"""One row per OpenAI call, with its tokens and cost (``usage_logs``).
+"""Usage of model providers: one row per call, the daily rollup, budgets and alerts.
+
+- ``UsageLog`` (``usage_logs``): one row per OpenAI call with its tokens and cost.
+- ``UsageDaily`` (``usage_daily``): the same figures summed per UTC day, user,
+  service and model, kept exact in the transaction that inserts the raw row.
+- ``Budget`` (``usage_budgets``): spend and token limits per role or per user.
+- ``UsageAlert`` (``usage_alerts``): one row per budget, user, window and
+  threshold crossed.
 
 String columns are NULL when not reported (ruff DJ001 silenced on purpose): NULL is
 not the empty string for a model name or a user id.
@@ -110,6 +117,8 @@ class UsageLog(models.Model):
             models.Index(
                 fields=["user_id", "service", "created_at"], name="usage_user_service_created_idx"
             ),
+            # A rolling budget window reads one user's rows of its first, partial day.
+            models.Index(fields=["user_id", "created_at"], name="usage_user_created_idx"),
             models.Index(fields=["created_at"], name="usage_created_idx"),
             models.Index(fields=["service", "created_at"], name="usage_service_created_idx"),
             models.Index(fields=["request_model", "created_at"], name="usage_model_created_idx"),
@@ -135,5 +144,199 @@ class UsageLog(models.Model):
             ),
         ]
 
+    # Set by the usage service that inserted this row (not a column): True when, after
+    # this call, one of the user's budgets is used up; None when not evaluated.
+    budget_exceeded: bool | None = None
+
     def __str__(self) -> str:
         return f"{self.service} {self.request_model or '?'} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def rollup_model(self) -> str:
+        """The model this call is counted under in ``usage_daily``: the requested model,
+        else the one the API answered with, else ""."""
+        return self.request_model or self.response_model or ""
+
+
+# Rollup and budget amounts: USD with 12 decimal places (as usage_logs.cost_usd), wider.
+COST_MAX_DIGITS, COST_DECIMAL_PLACES = 24, 12
+
+
+class UsageDaily(models.Model):
+    """Usage summed per UTC day, user, service and model (the analytics' only source).
+
+    Kept exact by the service that inserts ``usage_logs`` rows: the same
+    transaction adds the new rows to their day's row with ``INSERT … ON CONFLICT
+    DO UPDATE SET calls = usage_daily.calls + excluded.calls, …``, so a figure is
+    never behind the log and two concurrent inserts both count.
+    ``rebuild_usage_rollups`` recomputes it from the raw rows.
+
+    ``user_id`` and ``model`` are "" (not NULL) for calls without a user or model,
+    so the four key columns make a plain unique key on every database. ``model``
+    is the requested model, else the model the API answered with. ``calls``
+    includes errors; ``unpriced_calls`` are calls of a model without a known price
+    (their cost is not in ``cost_usd``). Token columns are named as in
+    ``usage_logs``; ``cost_usd`` is USD.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField(help_text="UTC day")
+    user_id = models.CharField(max_length=100, blank=True, default="", db_default="")
+    service = models.CharField(max_length=32, choices=UsageLog.Service.choices)
+    model = models.CharField(max_length=100, blank=True, default="", db_default="")
+    calls = models.BigIntegerField(default=0, db_default=0, help_text="errors included")
+    error_calls = models.BigIntegerField(default=0, db_default=0)
+    unpriced_calls = models.BigIntegerField(default=0, db_default=0)
+    input_tokens = models.BigIntegerField(default=0, db_default=0, help_text="including cached")
+    cached_input_tokens = models.BigIntegerField(default=0, db_default=0)
+    output_tokens = models.BigIntegerField(default=0, db_default=0, help_text="including reasoning")
+    reasoning_output_tokens = models.BigIntegerField(default=0, db_default=0)
+    total_tokens = models.BigIntegerField(default=0, db_default=0)
+    cost_usd = models.DecimalField(
+        max_digits=COST_MAX_DIGITS,
+        decimal_places=COST_DECIMAL_PLACES,
+        default=0,
+        db_default=0,
+        help_text="USD, priced calls only",
+    )
+
+    class Meta:
+        db_table = "usage_daily"
+        verbose_name = "daily usage"
+        verbose_name_plural = "daily usage"
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "user_id", "service", "model"], name="usage_daily_key"
+            ),
+        ]
+        indexes = [
+            # One user's figures (summary, quota); all users by day is the unique key.
+            models.Index(fields=["user_id", "day"], name="usage_daily_user_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.user_id or '-'} {self.service} {self.model or '?'}"
+
+
+class Budget(models.Model):
+    """A spend and/or token limit over a window, for every user of a role or for one user.
+
+    Exactly one of ``role`` and ``user_id``. A user's own budgets replace their
+    role's (all of them). Windows are UTC calendar periods (``daily``; ``weekly``
+    from Monday 00:00; ``monthly`` from the 1st) or ``rolling``: the last
+    ``window_days`` x 24 hours. Windows are computed from the clock, so a new
+    window starts by itself: nothing is reset by a job. ``alert_thresholds`` are
+    fractions of the limit (0.8 = 80 %) at which an alert is recorded.
+    """
+
+    class Window(models.TextChoices):
+        DAILY = "daily", "Daily (UTC day)"
+        WEEKLY = "weekly", "Weekly (from Monday, UTC)"
+        MONTHLY = "monthly", "Monthly (UTC calendar month)"
+        ROLLING = "rolling", "Rolling (last N x 24 hours)"
+
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=100, blank=True, default="", db_default="")
+    role = models.TextField(  # noqa: DJ001
+        null=True, blank=True, help_text="every user of this role (user_profiles.role)"
+    )
+    user_id = models.CharField(  # noqa: DJ001
+        max_length=100, null=True, blank=True, help_text="one user: replaces their role's budgets"
+    )
+    limit_usd = models.DecimalField(
+        max_digits=COST_MAX_DIGITS,
+        decimal_places=COST_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        help_text="USD over the window",
+    )
+    limit_tokens = models.BigIntegerField(
+        null=True, blank=True, help_text="input + output tokens over the window"
+    )
+    window = models.CharField(max_length=16, choices=Window.choices, default=Window.MONTHLY)
+    window_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="rolling windows only: length in days of 24 hours"
+    )
+    alert_thresholds = models.JSONField(
+        default=list, blank=True, help_text="fractions of the limit, e.g. [0.8, 0.95]"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "usage_budgets"
+        verbose_name = "budget"
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(role__isnull=True) & Q(user_id__isnull=False))
+                | (Q(role__isnull=False) & Q(user_id__isnull=True)),
+                name="usage_budget_role_xor_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(limit_usd__isnull=False) | Q(limit_tokens__isnull=False),
+                name="usage_budget_has_limit",
+            ),
+            models.CheckConstraint(
+                condition=Q(limit_usd__isnull=True) | Q(limit_usd__gte=0),
+                name="usage_budget_limit_usd_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(limit_tokens__isnull=True) | Q(limit_tokens__gte=0),
+                name="usage_budget_limit_tokens_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=(Q(window="rolling") & Q(window_days__gte=1))
+                | (~Q(window="rolling") & Q(window_days__isnull=True)),
+                name="usage_budget_window_days",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user_id"], name="usage_budget_user_idx"),
+            models.Index(fields=["role"], name="usage_budget_role_idx"),
+        ]
+
+    def __str__(self) -> str:
+        scope = f"user {self.user_id}" if self.user_id else f"role {self.role}"
+        return self.name or f"{scope}, {self.window}"
+
+    @property
+    def scope(self) -> str:
+        """``user`` or ``role``."""
+        return "user" if self.user_id else "role"
+
+
+class UsageAlert(models.Model):
+    """A budget threshold crossed: one row per budget, user, window and threshold.
+
+    The unique key decides when two requests cross a threshold at once: the
+    second insert does nothing. ``window_start`` is the window's start (for a
+    rolling window: the start of the UTC day of its start, so a rolling budget
+    alerts at most once a day per threshold). ``used_usd``/``used_tokens`` are the
+    figures at the moment of crossing.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alerts")
+    user_id = models.CharField(max_length=100)
+    threshold = models.DecimalField(max_digits=6, decimal_places=4, help_text="fraction, 0.8")
+    window_start = models.DateTimeField()
+    used_usd = models.DecimalField(max_digits=COST_MAX_DIGITS, decimal_places=COST_DECIMAL_PLACES)
+    used_tokens = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        db_table = "usage_alerts"
+        verbose_name = "usage alert"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["budget", "user_id", "window_start", "threshold"],
+                name="usage_alert_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="usage_alert_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} at {self.threshold:%} of budget {self.budget_id}"

@@ -249,6 +249,12 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
 # seconds (list and detail reads refresh it).
 DOCUMENT_STATUS_REFRESH_SECONDS = env.int("DOCUMENT_STATUS_REFRESH_SECONDS", default=5)
 
+# --- Usage budget alerts by email (Django's mail_admins) -------------------
+# ADMINS: comma-separated addresses; empty: alerts are recorded and listed, not mailed.
+ADMINS = [(address, address) for address in env.list("ADMINS", default=[])]
+SERVER_EMAIL = env("SERVER_EMAIL", default="root@localhost")
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+
 # --- Maintenance command defaults -------------------------------------------
 USER_SESSION_TIMEOUT_MINUTES = env.int("USER_SESSION_TIMEOUT_MINUTES", default=60)
 USER_SESSION_IDLE_MINUTES = env.int("USER_SESSION_IDLE_MINUTES", default=15)

@@ -19,9 +19,10 @@ from usage.models import UsageLog
 pytestmark = pytest.mark.django_db
 
 
-def test_logging_an_interaction_is_five_statements():
-    """INSERT session (ON CONFLICT DO NOTHING), UPDATE … RETURNING, INSERT interaction,
-    INSERT usage (ON CONFLICT DO NOTHING), SELECT that it was ours."""
+def test_logging_an_interaction_is_seven_statements():
+    """INSERT session (ON CONFLICT DO NOTHING RETURNING), the existing session's read,
+    UPDATE … RETURNING, INSERT interaction, INSERT usage (ON CONFLICT DO NOTHING
+    RETURNING), the usage_daily upsert, and the budgets that apply (none here)."""
     session = AISessionFactory()
 
     with CaptureQueriesContext(connection) as queries:
@@ -39,7 +40,7 @@ def test_logging_an_interaction_is_five_statements():
         for q in queries.captured_queries
         if not q["sql"].startswith(("BEGIN", "SAVEPOINT", "RELEASE"))
     ]
-    assert len(statements) == 5, statements
+    assert len(statements) == 7, statements
 
 
 def test_get_or_create_keeps_the_given_id_and_is_idempotent():

@@ -81,7 +81,14 @@ def test_the_role_can_be_changed_on_the_change_page_and_nothing_else(staff_clien
     user = UserProfileFactory(email="ann@example.com", role="user")
 
     response = staff_client.post(
-        f"{PROFILES}{user.pk}/change/", {"role": "admin", "email": "hacked@example.com"}
+        f"{PROFILES}{user.pk}/change/",
+        # The page's budgets inline sends its (empty) management form too.
+        {
+            "role": "admin",
+            "email": "hacked@example.com",
+            "budgets-TOTAL_FORMS": "0",
+            "budgets-INITIAL_FORMS": "0",
+        },
     )
 
     assert response.status_code == 302

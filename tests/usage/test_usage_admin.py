@@ -96,3 +96,107 @@ def test_the_usage_list_joins_nothing(staff_client):
     response = staff_client.get(USAGE)
 
     assert response.context["cl"].queryset.query.select_related is False
+
+
+# --- rollups, budgets, alerts -----------------------------------------------------
+
+from datetime import UTC, datetime  # noqa: E402
+
+from sessions_app.models import UserProfile  # noqa: E402
+from tests.usage.conftest import event  # noqa: E402
+from usage.models import Budget, UsageAlert, UsageDaily  # noqa: E402
+from usage.services import budget_create, usage_events_ingest  # noqa: E402
+
+DAILY = "/admin/usage/usagedaily/"
+
+
+def test_the_rollup_list_shows_figures_links_raw_rows_and_is_bounded(
+    staff_client, django_assert_max_num_queries
+):
+    usage_events_ingest(events=[event(user_id="u1", created_at="2026-05-01T10:00:00Z")])
+    with django_assert_max_num_queries(12) as few:
+        html = staff_client.get(DAILY).content.decode()
+    assert "u1" in html and "0.00325" in html
+    assert "/admin/usage/usagelog/?created_at__gte=2026-05-01" in html
+    usage_events_ingest(events=[event(user_id=f"u{i}") for i in range(60)])
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        staff_client.get(DAILY)
+
+
+def test_the_user_filter_shows_one_users_rows(staff_client):
+    usage_events_ingest(events=[event(user_id="u1"), event(user_id="u2")])
+
+    response = staff_client.get(USAGE, {"user_id": "u1"})
+
+    assert [log.user_id for log in shown(response)] == ["u1"]
+
+
+def test_superusers_recompute_selected_days(staff_client):
+    usage_events_ingest(events=[event(user_id="u1", created_at="2026-05-01T10:00:00Z")])
+    row = UsageDaily.objects.get()
+    UsageDaily.objects.filter(pk=row.pk).update(calls=42)
+
+    staff_client.post(DAILY, {"action": "rebuild_days", "_selected_action": [row.pk]})
+
+    assert UsageDaily.objects.get().calls == 1
+
+
+def test_staff_without_superuser_cannot_recompute(client, django_user_model):
+    user = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(codename="view_usagedaily"))
+    client.force_login(user)
+
+    html = client.get(DAILY).content.decode()
+
+    assert "rebuild_days" not in html
+
+
+def test_budgets_are_edited_in_the_admin_with_the_rules(staff_client):
+    refused = staff_client.post(
+        "/admin/usage/budget/add/",
+        {"role": "user", "window": "daily", "alert_thresholds": "[0.8]"},
+    )
+    added = staff_client.post(
+        "/admin/usage/budget/add/",
+        {"role": "user", "limit_usd": "5", "window": "daily", "alert_thresholds": "[0.8]"},
+    )
+
+    assert refused.status_code == 200 and "limit_tokens or both" in refused.content.decode()
+    assert added.status_code == 302
+    assert Budget.objects.get().limit_usd == 5
+
+
+def test_a_users_budgets_are_edited_inline_on_the_profile(staff_client):
+    profile = UserProfile.objects.create(id="8d0c1f0e-0000-4000-8000-0000000000cc")
+    page = f"/admin/sessions_app/userprofile/{profile.pk}/change/"
+
+    assert "budgets of this user" in staff_client.get(page).content.decode().lower()
+    response = staff_client.post(
+        page,
+        {
+            "role": "user",
+            "budgets-TOTAL_FORMS": "1",
+            "budgets-INITIAL_FORMS": "0",
+            "budgets-0-limit_tokens": "5000",
+            "budgets-0-window": "weekly",
+            "budgets-0-alert_thresholds": "[0.5]",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    budget = Budget.objects.get()
+    assert (budget.user_id, budget.limit_tokens, budget.window) == (str(profile.pk), 5000, "weekly")
+
+
+def test_alerts_are_listed_in_the_admin(staff_client, django_assert_max_num_queries):
+    budget_create(user_id="u1", limit_usd="0.001", window="daily")
+    usage_events_ingest(events=[event(user_id="u1", created_at=datetime.now(UTC).isoformat())])
+    assert UsageAlert.objects.count() == 2
+
+    with django_assert_max_num_queries(12):
+        html = staff_client.get("/admin/usage/usagealert/").content.decode()
+
+    assert "80 %" in html and "95 %" in html

@@ -1,0 +1,167 @@
+"""POST /api/v1/usage/events/: all or nothing, duplicates skipped, exact costs, rollup in step."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from tests.interactions.factories import AISessionFactory
+from tests.usage.conftest import event
+from usage.models import UsageDaily, UsageLog
+
+pytestmark = pytest.mark.django_db
+EVENTS = "/api/v1/usage/events/"
+FIGURES = [
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_output_tokens",
+    "total_tokens",
+]
+
+
+def rollup_equals_raw() -> None:
+    """Every rollup figure equals the same aggregate over the raw rows."""
+    raw = UsageLog.objects.aggregate(**{f: Sum(f) for f in FIGURES}, cost_usd=Sum("cost_usd"))
+    daily = UsageDaily.objects.aggregate(**{f: Sum(f) for f in FIGURES}, cost_usd=Sum("cost_usd"))
+    assert daily == raw
+    assert UsageDaily.objects.aggregate(n=Sum("calls"))["n"] == UsageLog.objects.count()
+    assert (
+        UsageDaily.objects.aggregate(n=Sum("unpriced_calls"))["n"]
+        == UsageLog.objects.filter(price_unknown=True).count()
+    )
+
+
+def test_a_batch_is_written_priced_and_rolled_up(api_client_with_key):
+    batch = [event(user_id="u1"), event(user_id="u1"), event(user_id="u2", model="gpt-4o-mini")]
+
+    response = api_client_with_key.post(EVENTS, {"events": batch})
+
+    assert response.status_code == 201, response.json()
+    assert response.json() == {"created": 3, "duplicates": 0, "budget_exceeded": []}
+    costs = sorted(UsageLog.objects.values_list("cost_usd", flat=True))
+    # gpt-4o: 800 x $2.50 + 200 cached x $1.25 + 100 x $10 per million = $0.00325;
+    # the cached tokens are charged once, at the cached rate.
+    assert costs[-2:] == [Decimal("0.00325"), Decimal("0.00325")]
+    rows = {(r.user_id, r.model): r for r in UsageDaily.objects.all()}
+    assert rows[("u1", "gpt-4o")].calls == 2
+    assert rows[("u1", "gpt-4o")].cost_usd == Decimal("0.0065")
+    assert rows[("u1", "gpt-4o")].cached_input_tokens == 400
+    rollup_equals_raw()
+
+
+def test_duplicates_in_the_batch_and_across_batches_are_skipped(api_client_with_key):
+    first = event(user_id="u1")
+    api_client_with_key.post(EVENTS, {"events": [first]})
+
+    response = api_client_with_key.post(
+        EVENTS, {"events": [first, event(request_id="r-new"), event(request_id="r-new")]}
+    )
+
+    assert response.json()["created"] == 1 and response.json()["duplicates"] == 2
+    assert UsageLog.objects.count() == 2
+    rollup_equals_raw()
+
+
+def test_a_bad_event_writes_nothing_and_names_each_bad_item(api_client_with_key):
+    batch = [
+        event(),
+        event(service="telepathy"),
+        event(usage={"input_tokens": -1, "output_tokens": 1}),
+        {"service": "chat", "usage": {"prompt_tokens": 1}},
+        event(created_at=(timezone.now() + timedelta(minutes=10)).isoformat()),
+        event(colour="blue"),
+    ]
+
+    response = api_client_with_key.post(EVENTS, {"events": batch})
+
+    assert response.status_code == 400
+    attrs = {e["attr"] for e in response.json()["errors"]}
+    assert attrs == {
+        "events.1.service",
+        "events.2.usage.input_tokens",
+        "events.3.request_id",
+        "events.4.created_at",
+        "events.5.colour",
+    }
+    assert UsageLog.objects.count() == 0 and UsageDaily.objects.count() == 0
+
+
+@pytest.mark.parametrize("count", [0, 1001])
+def test_a_batch_has_1_to_1000_events(api_client_with_key, count):
+    response = api_client_with_key.post(EVENTS, {"events": [event() for _ in range(count)]})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "events"
+
+
+def test_an_unknown_ai_session_is_refused_and_a_known_one_is_linked(api_client_with_key):
+    session = AISessionFactory()
+    bad = "8d0c1f0e-0000-4000-8000-00000000dead"
+
+    refused = api_client_with_key.post(EVENTS, {"events": [event(ai_session_id=bad)]})
+    accepted = api_client_with_key.post(EVENTS, {"events": [event(ai_session_id=str(session.pk))]})
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["attr"] == "events.0.ai_session_id"
+    assert accepted.status_code == 201
+    assert UsageLog.objects.get().ai_session_id == session.pk
+
+
+def test_an_unpriced_model_has_no_cost_and_counts_as_unpriced(api_client_with_key):
+    api_client_with_key.post(EVENTS, {"events": [event(model="ft:acme-internal-v9")]})
+
+    log = UsageLog.objects.get()
+    assert log.cost_usd is None and log.price_unknown
+    daily = UsageDaily.objects.get()
+    assert (daily.unpriced_calls, daily.cost_usd) == (1, 0)
+
+
+def test_back_filled_events_count_on_their_own_utc_day(api_client_with_key):
+    api_client_with_key.post(
+        EVENTS,
+        {
+            "events": [
+                event(created_at="2026-03-01T23:30:00-02:00"),  # 2026-03-02 01:30 UTC
+                event(created_at="2026-03-01T12:00:00Z", status="error"),
+            ]
+        },
+    )
+
+    days = {d.day.isoformat(): d for d in UsageDaily.objects.all()}
+    assert sorted(days) == ["2026-03-01", "2026-03-02"]
+    assert days["2026-03-01"].error_calls == 1
+    log = UsageLog.objects.get(status="success")
+    assert log.created_at == datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+
+
+def test_a_naive_time_is_refused(api_client_with_key):
+    response = api_client_with_key.post(
+        EVENTS, {"events": [event(created_at="2026-03-01T12:00:00")]}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "events.0.created_at"
+
+
+def test_only_api_keys_may_send_events(api_client, alice_client):
+    assert api_client.post(EVENTS, {"events": [event()]}).status_code in (401, 403)
+    assert alice_client.post(EVENTS, {"events": [event()]}).status_code == 403
+    assert UsageLog.objects.count() == 0
+
+
+def test_chat_completions_usage_is_accepted(api_client_with_key):
+    usage = {
+        "prompt_tokens": 1000,
+        "completion_tokens": 100,
+        "prompt_tokens_details": {"cached_tokens": 200},
+        "completion_tokens_details": {"reasoning_tokens": 40},
+    }
+
+    api_client_with_key.post(EVENTS, {"events": [event(service="chat", usage=usage)]})
+
+    daily = UsageDaily.objects.get()
+    assert (daily.reasoning_output_tokens, daily.total_tokens) == (40, 1100)
+    assert daily.cost_usd == Decimal("0.00325")

@@ -1,0 +1,1 @@
+"""HTTP endpoints of the usage app (``views``) and their shapes (``serializers``)."""

@@ -1,0 +1,551 @@
+"""Writes of usage rows, and the reading of OpenAI's usage objects.
+
+- ``usage_normalize(raw)`` reads the ``usage`` object of either OpenAI API shape
+  into OpenTelemetry GenAI token counts (or raises a 400 naming the field);
+- ``usage_log_build(...)`` prices a call with genai-prices (``usage.pricing``);
+- ``usage_logs_insert(logs=...)`` writes rows race-safely on ``request_id`` and,
+  in the same transaction, adds them to ``usage_daily`` and checks the users'
+  budgets (alerts); ``usage_log_insert(log=...)`` is its one-row form;
+- ``usage_log_create(...)`` normalises, prices and inserts one call;
+- ``usage_events_parse(events=...)`` / ``usage_events_ingest(events=...)``: the
+  batch endpoint's validation and all-or-nothing write.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from common.db import INTEGER_MAX, insert_new_rows, insert_or_read
+from usage.models import UsageLog
+from usage.pricing import price_call
+
+# The two shapes of OpenAI's ``usage`` object.
+# Chat Completions: https://platform.openai.com/docs/api-reference/chat/object#chat/object-usage
+# Responses: https://platform.openai.com/docs/api-reference/responses/object#responses/object-usage
+SHAPE_CHAT = "chat_completions"
+SHAPE_RESPONSES = "responses"
+_SHAPES = {
+    # shape: (input key, output key, input details key, output details key, output required)
+    SHAPE_CHAT: (
+        "prompt_tokens",
+        "completion_tokens",
+        "prompt_tokens_details",
+        "completion_tokens_details",
+        False,  # embeddings answer {prompt_tokens, total_tokens} only
+    ),
+    SHAPE_RESPONSES: (
+        "input_tokens",
+        "output_tokens",
+        "input_tokens_details",
+        "output_tokens_details",
+        True,
+    ),
+}
+# Token counts above this are refused: PositiveIntegerField is a 32-bit column.
+MAX_TOKENS = INTEGER_MAX
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """One call's tokens in OpenTelemetry GenAI terms.
+
+    ``input_tokens`` includes ``cached_input_tokens``; ``output_tokens`` includes
+    ``reasoning_output_tokens``; ``total_tokens`` as reported (else input + output).
+    ``shape`` is the OpenAI shape it was read from.
+    """
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_output_tokens: int = 0
+    total_tokens: int = 0
+    shape: str = SHAPE_RESPONSES
+
+
+def _count(errors: dict, container: dict, key: str, attr: str, *, required: bool) -> int:
+    """A non-negative integer token count from ``container[key]``; records an error in
+    ``errors[attr]`` (and returns 0) when it is missing, not an integer or negative."""
+    value = container.get(key)
+    if value is None:
+        if required:
+            errors[attr] = ValidationError("This field is required.", code="required")
+        return 0
+    # JSON true/false are ints in Python; 1.0 and "12" are not token counts either.
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors[attr] = ValidationError("A token count must be an integer.", code="invalid")
+        return 0
+    if value < 0 or value > MAX_TOKENS:
+        errors[attr] = ValidationError(
+            f"A token count must be between 0 and {MAX_TOKENS}.", code="out_of_range"
+        )
+        return 0
+    return value
+
+
+def _details(errors: dict, raw: dict, key: str, attr: str) -> dict:
+    value = raw.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors[attr] = ValidationError("Expected a JSON object.", code="invalid")
+        return {}
+    return value
+
+
+def usage_normalize(raw: Any, *, field: str = "usage") -> TokenUsage:
+    """Read an OpenAI ``usage`` object of either API shape.
+
+    Chat Completions (and Embeddings): ``prompt_tokens``, ``completion_tokens``
+    (optional for embeddings), ``total_tokens``, ``prompt_tokens_details.cached_tokens``,
+    ``completion_tokens_details.reasoning_tokens``.
+    Responses: ``input_tokens``, ``output_tokens``, ``total_tokens``,
+    ``input_tokens_details.cached_tokens``, ``output_tokens_details.reasoning_tokens``.
+    Other keys (audio tokens, prediction tokens, …) are ignored; they are already
+    part of the counts above.
+
+    Returns: TokenUsage (cached tokens stay included in ``input_tokens``, reasoning
+    tokens in ``output_tokens``, as OpenAI reports them).
+    Raises: django ValidationError naming the field (``usage``,
+    ``usage.prompt_tokens``, ``usage.input_tokens_details.cached_tokens``, …) for
+    an unknown or mixed shape, a missing count, a count that is not an integer in
+    0 … 2,147,483,647, cached/reasoning tokens larger than their total, a reported
+    ``total_tokens`` below input + output (``usage.total_tokens``), or, without a
+    reported total, input + output above 2,147,483,647 (``usage``). Nothing is
+    clamped.
+    """
+    if not isinstance(raw, dict):
+        raise ValidationError({field: ValidationError("Expected a JSON object.", code="invalid")})
+    is_chat = "prompt_tokens" in raw or "completion_tokens" in raw
+    is_responses = "input_tokens" in raw or "output_tokens" in raw
+    if is_chat == is_responses:
+        detail = (
+            "Mixes Chat Completions (prompt_tokens, completion_tokens) and Responses "
+            "(input_tokens, output_tokens) fields."
+            if is_chat
+            else "Unknown usage shape: expected Chat Completions (prompt_tokens, "
+            "completion_tokens) or Responses (input_tokens, output_tokens) usage."
+        )
+        raise ValidationError({field: ValidationError(detail, code="unknown_usage_shape")})
+    shape = SHAPE_CHAT if is_chat else SHAPE_RESPONSES
+    in_key, out_key, in_details_key, out_details_key, out_required = _SHAPES[shape]
+
+    errors: dict = {}
+    input_tokens = _count(errors, raw, in_key, f"{field}.{in_key}", required=True)
+    output_tokens = _count(errors, raw, out_key, f"{field}.{out_key}", required=out_required)
+    in_details = _details(errors, raw, in_details_key, f"{field}.{in_details_key}")
+    out_details = _details(errors, raw, out_details_key, f"{field}.{out_details_key}")
+    cached_attr = f"{field}.{in_details_key}.cached_tokens"
+    reasoning_attr = f"{field}.{out_details_key}.reasoning_tokens"
+    cached = _count(errors, in_details, "cached_tokens", cached_attr, required=False)
+    reasoning = _count(errors, out_details, "reasoning_tokens", reasoning_attr, required=False)
+    total_attr = f"{field}.total_tokens"
+    total = _count(errors, raw, "total_tokens", total_attr, required=False)
+    if not errors:
+        if cached > input_tokens:
+            errors[cached_attr] = ValidationError(
+                f"cached_tokens ({cached}) cannot exceed {in_key} ({input_tokens}).",
+                code="invalid",
+            )
+        if reasoning > output_tokens:
+            errors[reasoning_attr] = ValidationError(
+                f"reasoning_tokens ({reasoning}) cannot exceed {out_key} ({output_tokens}).",
+                code="invalid",
+            )
+        # OpenAI's total is input + output in both shapes (embeddings: input only).
+        # A larger reported total is kept as reported; a smaller one is a broken object.
+        both = input_tokens + output_tokens
+        if raw.get("total_tokens") is None:
+            if both > MAX_TOKENS:
+                errors[field] = ValidationError(
+                    f"{in_key} + {out_key} ({both}) exceeds the largest total that can be "
+                    f"stored ({MAX_TOKENS}).",
+                    code="out_of_range",
+                )
+            total = both
+        elif total < both:
+            errors[total_attr] = ValidationError(
+                f"total_tokens ({total}) cannot be less than {in_key} + {out_key} ({both}).",
+                code="invalid",
+            )
+    if errors:
+        raise ValidationError(errors)
+    return TokenUsage(
+        input_tokens=input_tokens,
+        cached_input_tokens=cached,
+        output_tokens=output_tokens,
+        reasoning_output_tokens=reasoning,
+        total_tokens=total,
+        shape=shape,
+    )
+
+
+def usage_log_build(
+    *,
+    service: str,
+    usage: TokenUsage,
+    request_model: str | None,
+    response_model: str | None = None,
+    provider: str = "openai",
+    operation: str | None = None,
+    user_id: str | None = None,
+    ai_session_id: uuid.UUID | str | None = None,
+    interaction_id: uuid.UUID | str | None = None,
+    reported_cost_usd: Decimal | None = None,
+    latency_ms: int | None = None,
+    status: str = UsageLog.Status.SUCCESS,
+    request_id: str | None = None,
+    metadata: dict | None = None,
+    created_at: datetime | None = None,
+) -> UsageLog:
+    """An unsaved UsageLog for one call, priced with genai-prices.
+
+    The price is looked up for ``response_model`` (the dated snapshot the API
+    answered with) when given, else ``request_model``, at ``created_at`` (default
+    now). An unknown provider or model gives ``cost_usd=None`` and
+    ``price_unknown=True`` (never a guessed price). Costs are USD Decimals; the
+    caller's own figure goes to ``reported_cost_usd`` and is never used as the cost.
+    """
+    created_at = created_at or timezone.now()
+    price = price_call(
+        provider=provider,
+        model=response_model or request_model,
+        input_tokens=usage.input_tokens,
+        cached_input_tokens=usage.cached_input_tokens,
+        output_tokens=usage.output_tokens,
+        at=created_at,
+    )
+    values = {
+        "id": uuid.uuid4(),
+        "user_id": user_id,
+        "ai_session_id": ai_session_id,
+        "interaction_id": interaction_id,
+        "service": service,
+        "operation": operation,
+        "provider": provider,
+        "request_model": request_model,
+        "response_model": response_model,
+        "input_tokens": usage.input_tokens,
+        "cached_input_tokens": usage.cached_input_tokens,
+        "output_tokens": usage.output_tokens,
+        "reasoning_output_tokens": usage.reasoning_output_tokens,
+        "total_tokens": usage.total_tokens,
+        "cost_usd": price.cost_usd,
+        "reported_cost_usd": reported_cost_usd,
+        "price_source": price.source,
+        "price_version": price.version,
+        "price_unknown": price.unknown,
+        "latency_ms": latency_ms,
+        "status": status,
+        "request_id": request_id or None,
+        "created_at": created_at,
+        "metadata": {"usage_shape": usage.shape, **(metadata or {})},
+    }
+    # Positional construction (every column given, in the model's order) is Django's
+    # fast path, a third of the keyword one: it matters for batches of 1,000.
+    return UsageLog(*[values[field.attname] for field in _COLUMNS])
+
+
+_COLUMNS = UsageLog._meta.concrete_fields
+
+
+def _rolled_up(*, written: list[UsageLog], now: datetime | None) -> None:
+    """Add rows just written to ``usage_daily`` and check their users' budgets (in the
+    caller's transaction); set each row's ``budget_exceeded``."""
+    from usage.services.budgets import usage_budgets_evaluate
+    from usage.services.rollups import usage_rollups_add
+
+    usage_rollups_add(logs=written)
+    exceeded = usage_budgets_evaluate(
+        user_ids={log.user_id for log in written if log.user_id}, now=now
+    )
+    for log in written:
+        log.budget_exceeded = log.user_id in exceeded
+
+
+def usage_logs_insert(*, logs: list[UsageLog], now: datetime | None = None) -> list[UsageLog]:
+    """Insert a batch of rows and keep the rollup and the budgets' alerts in step, in
+    one transaction.
+
+    1. ``common.db.insert_new_rows`` on ``request_id`` (one ``INSERT … ON CONFLICT
+       (request_id) DO NOTHING RETURNING id``): a row whose ``request_id`` is already
+       recorded (or repeated earlier in ``logs``) is skipped; a concurrent insert of
+       the same request_id waits for the other transaction, then does nothing, so
+       one row per request_id ever exists.
+    2. ``usage_rollups_add``: the written rows are added to ``usage_daily``
+       (an upsert that adds; see ``usage.services.rollups``).
+    3. ``usage_budgets_evaluate``: the budgets of the rows' users are checked
+       against the new figures; thresholds crossed are recorded as alerts (the
+       unique key decides between concurrent requests) and mailed to the site's
+       admins after commit. Each written row's ``budget_exceeded`` attribute says
+       whether its user is now over a budget.
+
+    Runs inside the caller's transaction when there is one (a savepoint), so the
+    raw rows, the rollup and the alerts commit or roll back together.
+
+    Returns: the rows written, in the order given.
+    """
+    seen: set[str] = set()
+    unique = []
+    for log in logs:  # a request_id repeated in the batch: the first one stands
+        if log.request_id is not None:
+            if log.request_id in seen:
+                continue
+            seen.add(log.request_id)
+        unique.append(log)
+    if not unique:
+        return []
+    with transaction.atomic():
+        ids = insert_new_rows(unique, conflict="request_id")
+        written = [log for log in unique if log.pk in ids]
+        if written:
+            _rolled_up(written=written, now=now)
+    return written
+
+
+def usage_log_insert(*, log: UsageLog) -> tuple[UsageLog, bool]:
+    """Insert ``log`` unless its ``request_id`` is already recorded; roll it up.
+
+    ``common.db.insert_or_read`` on the unique ``request_id``: a concurrent insert
+    of the same request_id waits for the other transaction and then reads its
+    row, so exactly one row per request_id ever exists. A row without a
+    request_id is always inserted. A row written is added to ``usage_daily`` and
+    its user's budgets are checked in the same transaction (as
+    ``usage_logs_insert``); its ``budget_exceeded`` says the outcome.
+
+    Returns: ``(row, created)``; for a recorded request_id, the first row
+    (unchanged) and False.
+    Raises: IntegrityError for a row that breaks another constraint (token
+    counts, cost); nothing is written.
+    """
+    with transaction.atomic():
+        row, created = insert_or_read(log, conflict="request_id")
+        if created:
+            _rolled_up(written=[row], now=None)
+    return row, created
+
+
+def usage_log_create(*, usage: TokenUsage | dict[str, Any], **fields: Any) -> tuple[UsageLog, bool]:
+    """Record one call's usage: normalise, price, insert (one transaction).
+
+    Args: ``usage`` as TokenUsage or a raw OpenAI usage object; ``fields`` as
+    ``usage_log_build`` takes them.
+    Returns: ``(row, created)``; for a ``request_id`` already recorded, the first
+    row (which stands unchanged) and False.
+    Raises: django ValidationError naming the field for bad usage (400).
+    """
+    if not isinstance(usage, TokenUsage):
+        usage = usage_normalize(usage)
+    log = usage_log_build(usage=usage, **fields)
+    return usage_log_insert(log=log)
+
+
+# --- the batch endpoint -----------------------------------------------------
+
+MAX_EVENTS = 1000
+# Back-filling is allowed; a clock ahead by more than this is refused.
+MAX_FUTURE = timedelta(minutes=5)
+EVENT_FIELDS = {
+    "request_id",
+    "service",
+    "model",
+    "response_model",
+    "usage",
+    "user_id",
+    "ai_session_id",
+    "latency_ms",
+    "status",
+    "metadata",
+    "created_at",
+}
+_SERVICES = set(UsageLog.Service.values)
+_STATUSES = set(UsageLog.Status.values)
+
+
+def _text(
+    errors: dict, event: dict, key: str, attr: str, *, max_length: int, required: bool
+) -> str | None:
+    value = event.get(key)
+    if value is None:
+        if required:
+            errors[attr] = ValidationError("This field is required.", code="required")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        errors[attr] = ValidationError("Expected a non-empty string.", code="invalid")
+        return None
+    if len(value) > max_length or "\x00" in value:
+        errors[attr] = ValidationError(
+            f"At most {max_length} characters, no NUL.", code="max_length"
+        )
+        return None
+    return value
+
+
+def _event_parse(errors: dict, event: Any, index: int, now: datetime) -> UsageLog | None:
+    """One event → an unsaved, priced UsageLog; problems go to ``errors`` under
+    ``events.<index>.<field>``."""
+    prefix = f"events.{index}"
+    if not isinstance(event, dict):
+        errors[prefix] = ValidationError("Expected a JSON object.", code="invalid")
+        return None
+    before = len(errors)
+    for key in sorted(set(event) - EVENT_FIELDS):
+        errors[f"{prefix}.{key}"] = ValidationError("Unknown field.", code="unknown_field")
+    request_id = _text(
+        errors, event, "request_id", f"{prefix}.request_id", max_length=128, required=True
+    )
+    service = event.get("service")
+    if service not in _SERVICES:
+        errors[f"{prefix}.service"] = ValidationError(
+            f"One of: {', '.join(sorted(_SERVICES))}.",
+            code="required" if service is None else "invalid_choice",
+        )
+    model = _text(errors, event, "model", f"{prefix}.model", max_length=100, required=False)
+    response_model = _text(
+        errors,
+        event,
+        "response_model",
+        f"{prefix}.response_model",
+        max_length=100,
+        required=False,
+    )
+    user_id = _text(errors, event, "user_id", f"{prefix}.user_id", max_length=100, required=False)
+    session_id = event.get("ai_session_id")
+    if session_id is not None:
+        try:
+            session_id = uuid.UUID(session_id) if isinstance(session_id, str) else None
+        except ValueError:
+            session_id = None
+        if session_id is None:
+            errors[f"{prefix}.ai_session_id"] = ValidationError(
+                "Must be a valid UUID.", code="invalid"
+            )
+    latency = event.get("latency_ms")
+    if latency is not None and (
+        isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= MAX_TOKENS
+    ):
+        errors[f"{prefix}.latency_ms"] = ValidationError(
+            f"An integer number of milliseconds, 0 to {MAX_TOKENS}.", code="invalid"
+        )
+    status = event.get("status", UsageLog.Status.SUCCESS)
+    if status not in _STATUSES:
+        errors[f"{prefix}.status"] = ValidationError(
+            "One of: error, success.", code="invalid_choice"
+        )
+    metadata = event.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        errors[f"{prefix}.metadata"] = ValidationError("Expected a JSON object.", code="invalid")
+    created_at = now
+    raw_time = event.get("created_at")
+    if raw_time is not None:
+        parsed = parse_datetime(raw_time) if isinstance(raw_time, str) else None
+        if parsed is None or timezone.is_naive(parsed):
+            errors[f"{prefix}.created_at"] = ValidationError(
+                "An ISO 8601 date-time with a UTC offset, e.g. 2026-11-30T09:15:00Z.",
+                code="invalid",
+            )
+        elif parsed > now + MAX_FUTURE:
+            errors[f"{prefix}.created_at"] = ValidationError(
+                "At most 5 minutes in the future.", code="in_future"
+            )
+        else:
+            created_at = parsed
+    try:
+        usage = usage_normalize(event.get("usage"), field=f"{prefix}.usage")
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+        return None
+    if len(errors) > before:
+        return None
+    return usage_log_build(
+        service=str(service),
+        usage=usage,
+        request_model=model,
+        response_model=response_model,
+        user_id=user_id,
+        ai_session_id=session_id,
+        latency_ms=latency,
+        status=status,
+        request_id=request_id,
+        metadata=metadata,
+        created_at=created_at,
+    )
+
+
+def usage_events_parse(*, events: list, now: datetime | None = None) -> list[UsageLog]:
+    """Validate a batch of usage events whole and price each one (nothing is written).
+
+    An event: ``request_id`` (required, ≤ 128 chars), ``service`` (required, a
+    ``UsageLog.Service``), ``usage`` (required, OpenAI's usage object in either
+    shape), ``model`` / ``response_model`` (≤ 100), ``user_id`` (≤ 100),
+    ``ai_session_id`` (UUID of an existing AI session), ``latency_ms`` (integer
+    milliseconds), ``status`` (``success`` default, or ``error``), ``metadata``
+    (object), ``created_at`` (ISO 8601 with offset; default now; at most 5 minutes
+    ahead). Costs are priced with genai-prices at ``created_at``.
+
+    Returns: unsaved UsageLog rows, in order.
+    Raises: ValidationError listing every bad item as ``events.<index>.<field>``
+    (``events`` itself for an empty or too long list).
+    """
+    now = now or timezone.now()
+    if not isinstance(events, list) or not 1 <= len(events) <= MAX_EVENTS:
+        raise ValidationError(
+            {"events": ValidationError(f"Send 1 to {MAX_EVENTS} events.", code="invalid")}
+        )
+    errors: dict = {}
+    logs = [_event_parse(errors, event, i, now) for i, event in enumerate(events)]
+    session_ids = {log.ai_session_id for log in logs if log is not None and log.ai_session_id}
+    if session_ids:
+        # Checked up front: Django's foreign keys are DEFERRABLE on PostgreSQL, so
+        # a dangling id would only fail at COMMIT. The model is reached through the
+        # foreign key: this app does not import the interactions app.
+        sessions = UsageLog._meta.get_field("ai_session").related_model
+        assert sessions is not None and not isinstance(sessions, str)
+        known = set(
+            sessions._default_manager.filter(pk__in=session_ids).values_list("pk", flat=True)
+        )
+        for i, log in enumerate(logs):
+            if log is not None and log.ai_session_id and log.ai_session_id not in known:
+                errors[f"events.{i}.ai_session_id"] = ValidationError(
+                    "No such AI session.", code="not_found"
+                )
+    if errors:
+        raise ValidationError(errors)
+    return logs  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class EventsIngested:
+    """What ``usage_events_ingest`` wrote: ``created`` rows, ``duplicates`` skipped
+    (request_id already recorded or repeated in the batch), and the users of the
+    written rows that are now over one of their budgets."""
+
+    created: int
+    duplicates: int
+    budget_exceeded_user_ids: list[str]
+
+
+def usage_events_ingest(*, events: list, now: datetime | None = None) -> EventsIngested:
+    """Validate, price and write a batch of usage events, all or nothing.
+
+    Validation as ``usage_events_parse`` (any bad event: ValidationError, nothing
+    written). The rows are written by ``usage_logs_insert`` in one transaction:
+    one multi-row ``INSERT … ON CONFLICT (request_id) DO NOTHING``, the rollup
+    upsert and the budget check. Within the batch the first event of a repeated
+    ``request_id`` is the one written.
+    """
+    logs = usage_events_parse(events=events, now=now)
+    written = usage_logs_insert(logs=logs, now=now)
+    return EventsIngested(
+        created=len(written),
+        duplicates=len(logs) - len(written),
+        budget_exceeded_user_ids=sorted(
+            {log.user_id for log in written if log.budget_exceeded and log.user_id}
+        ),
+    )
