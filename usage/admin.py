@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.contrib import admin
 from django.utils import timezone
 
+from common.admin import CsvExportMixin, ReadOnlyAdminMixin
 from usage.models import UsageLog
 
 MODEL_CHOICES_LIMIT = 50
@@ -60,7 +61,7 @@ class PriceUnknownFilter(admin.SimpleListFilter):
 
 
 @admin.register(UsageLog)
-class UsageLogAdmin(admin.ModelAdmin):
+class UsageLogAdmin(ReadOnlyAdminMixin, CsvExportMixin, admin.ModelAdmin):
     """One row per OpenAI call: tokens (input includes cached, output includes
     reasoning), cost in USD from genai-prices, the caller's reported cost apart."""
 
@@ -88,15 +89,7 @@ class UsageLogAdmin(admin.ModelAdmin):
     # No join: the list shows the session's id (the FK column), nothing of it.
     list_select_related = False
     list_per_page = 100
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    raw_id_fields = ["ai_session", "interaction"]
 
     @admin.display(description="cost (USD)", ordering="cost_usd")
     def cost(self, obj: UsageLog) -> str:

@@ -1,0 +1,310 @@
+"""The figures and chart series of the admin's front page.
+
+Every figure is one grouped query on an indexed range (or on a partial index of
+live rows), so the page costs the same number of queries whatever the table
+sizes: customer sessions by channel, sessions started per day, user sessions
+by platform, AI sessions, interactions per day, usage by day and model, top
+users and their profiles.
+"""
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Avg, Count, F, Max, Min, Q, Value
+from django.db.models.functions import TruncDate
+from django.urls import reverse
+from django.utils import timezone
+
+from admin_panel.selectors.periods import Period, Periods, day_start, periods_for
+from admin_panel.selectors.usage_source import usage_source
+from common.db_functions import DurationSeconds
+from interactions.models import AIInteraction, AISession
+from sessions_app.models import CustomerSession, UserProfile, UserSession
+
+TOP_USERS = 10
+CHART_SERIES_MAX = 8  # models / channels drawn apart; the rest is summed as "other"
+OTHER = "other"
+UNKNOWN_MODEL = "(unknown)"
+
+
+@dataclass(frozen=True)
+class Count_:
+    """A labelled count, e.g. active sessions on one channel."""
+
+    key: str
+    label: str
+    count: int
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure of the current period and the same figure of the previous one.
+
+    ``change_pct``: percent change from ``previous`` (None when ``previous`` is 0).
+    """
+
+    label: str
+    value: Decimal
+    previous: Decimal
+
+    @property
+    def change_pct(self) -> float | None:
+        if not self.previous:
+            return None
+        return float((self.value - self.previous) / self.previous * 100)
+
+
+@dataclass(frozen=True)
+class TopUser:
+    """A user's calls and cost (USD) this month; ``url`` is their admin page, if any."""
+
+    user_id: str
+    label: str
+    calls: int
+    cost_usd: Decimal
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the front page shows, plus ``charts`` (JSON-ready series)."""
+
+    periods: Periods
+    customer_sessions: list[Count_]
+    user_sessions: list[Count_]
+    ai_sessions_today: int
+    ai_sessions_week: int
+    interactions_today: int
+    interactions_week: int
+    cost: list[Change]
+    unpriced_calls_month: int
+    calls_month: int
+    top_users: list[TopUser]
+    charts: dict
+
+    @property
+    def customer_sessions_total(self) -> int:
+        return sum(c.count for c in self.customer_sessions)
+
+    @property
+    def user_sessions_total(self) -> int:
+        return sum(c.count for c in self.user_sessions)
+
+
+def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
+    """All figures of the front page at ``now`` (default: the current time), UTC days.
+
+    Queries: 8, whatever the data (see the module docstring).
+    """
+    now = now or timezone.now()
+    periods = periods_for(now.astimezone(UTC).date())
+    usage = _usage_by_day_and_model(periods)
+    interactions = _interactions_by_day_and_model(periods.chart)
+    interactions_today = sum(n for (day, _m), n in interactions.items() if day == periods.today)
+    interactions_week = sum(
+        n for (day, _m), n in interactions.items() if periods.week.contains(day)
+    )
+    ai_today, ai_week = _ai_sessions_started(periods)
+    top_users = _top_users(periods.month)
+    return Dashboard(
+        periods=periods,
+        customer_sessions=_customer_sessions_active(now),
+        user_sessions=_user_sessions_active(now),
+        ai_sessions_today=ai_today,
+        ai_sessions_week=ai_week,
+        interactions_today=interactions_today,
+        interactions_week=interactions_week,
+        cost=[
+            _change("Today", usage, periods.day, periods.previous_day),
+            _change("This week", usage, periods.week, periods.previous_week),
+            _change("This month", usage, periods.month, periods.previous_month),
+        ],
+        unpriced_calls_month=sum(
+            row["unpriced_calls"] for row in usage if periods.month.contains(row["day"])
+        ),
+        calls_month=sum(row["calls"] for row in usage if periods.month.contains(row["day"])),
+        top_users=top_users,
+        charts={
+            "days": [day.isoformat() for day in periods.chart_days],
+            "interactions": _stack(periods, {key: float(n) for key, n in interactions.items()}),
+            "cost": _stack(
+                periods,
+                {
+                    (row["day"], row["model"] or UNKNOWN_MODEL): float(row["cost_usd"] or 0)
+                    for row in usage
+                    if periods.chart.contains(row["day"])
+                },
+            ),
+            "sessions": _stack(periods, _customer_sessions_started(periods.chart)),
+            "top_users": {
+                "labels": [user.label for user in top_users],
+                "cost": [float(user.cost_usd) for user in top_users],
+                "urls": [user.url for user in top_users],
+            },
+        },
+    )
+
+
+def _change(label: str, usage: list[dict], current: Period, previous: Period) -> Change:
+    def total(period: Period) -> Decimal:
+        return sum(
+            (row["cost_usd"] or Decimal(0) for row in usage if period.contains(row["day"])),
+            Decimal(0),
+        )
+
+    return Change(label=label, value=total(current), previous=total(previous))
+
+
+def _as_date(value) -> date:
+    """TruncDate gives a date on PostgreSQL and an ISO string on some SQLite builds."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _usage_by_day_and_model(periods: Periods) -> list[dict]:
+    """[{day, model, calls, unpriced_calls, cost_usd}] from the earliest day any figure needs."""
+    source = usage_source(first=periods.earliest, last=periods.today)
+    rows = source.rows.values(day=source.day, model=source.model).annotate(**source.measures)
+    return [{**row, "day": _as_date(row["day"])} for row in rows]
+
+
+def _interactions_by_day_and_model(chart: Period) -> dict[tuple[date, str], int]:
+    """{(day, model): interactions} over the chart's days (index on ``created_at``)."""
+    rows = (
+        AIInteraction.objects.filter(
+            created_at__gte=day_start(chart.first),
+            created_at__lt=day_start(chart.last + timedelta(days=1)),
+        )
+        .order_by()
+        .values(day=TruncDate("created_at", tzinfo=UTC), model=F("model_used"))
+        .annotate(n=Count("id"))
+    )
+    return {(_as_date(row["day"]), row["model"] or UNKNOWN_MODEL): row["n"] for row in rows}
+
+
+def _customer_sessions_started(chart: Period) -> dict[tuple[date, str], float]:
+    """{(day, channel): sessions started} over the chart's days (index on ``created_at``)."""
+    rows = (
+        CustomerSession.objects.filter(
+            created_at__gte=day_start(chart.first),
+            created_at__lt=day_start(chart.last + timedelta(days=1)),
+        )
+        .order_by()
+        .values("channel", day=TruncDate("created_at", tzinfo=UTC))
+        .annotate(n=Count("session_id"))
+    )
+    return {(_as_date(row["day"]), row["channel"]): float(row["n"]) for row in rows}
+
+
+def _stack(periods: Periods, values: dict[tuple[date, str], float]) -> list[dict]:
+    """Chart.js datasets ``[{label, data: [one value per chart day]}]``, the largest
+    ``CHART_SERIES_MAX`` series apart (largest first) and the rest summed as "other"."""
+    totals: dict[str, float] = defaultdict(float)
+    for (_day, key), value in values.items():
+        totals[key] += value
+    ranked = sorted(totals, key=lambda key: (-totals[key], key))
+    kept = set(ranked[:CHART_SERIES_MAX])
+    index = {day: n for n, day in enumerate(periods.chart_days)}
+    series: dict[str, list[float]] = {}
+    for (day, key), value in values.items():
+        name = key if key in kept else OTHER
+        data = series.setdefault(name, [0.0] * len(index))
+        data[index[day]] += value
+    order = [key for key in ranked if key in kept] + ([OTHER] if OTHER in series else [])
+    return [{"label": name, "data": series[name]} for name in order]
+
+
+def _customer_sessions_active(now: datetime) -> list[Count_]:
+    """Active, unexpired customer sessions per channel (every channel, zeros included)."""
+    counts = dict(
+        CustomerSession.objects.filter(status=CustomerSession.Status.ACTIVE, expires_at__gt=now)
+        .order_by()
+        .values_list("channel")
+        .annotate(n=Count("session_id"))
+    )
+    return [
+        Count_(key=value, label=str(label), count=counts.get(value, 0))
+        for value, label in CustomerSession.Channel.choices
+    ]
+
+
+def _user_sessions_active(now: datetime) -> list[Count_]:
+    """Active user sessions per platform, as the seed's ``active_sessions_summary``:
+    count, average age in minutes, oldest start, latest activity (partial index on
+    active rows)."""
+    rows = {
+        row["platform"]: row
+        for row in UserSession.objects.filter(status=UserSession.Status.ACTIVE)
+        .order_by()
+        .values("platform")
+        .annotate(
+            n=Count("id"),
+            avg_seconds=Avg(DurationSeconds(F("started_at"), Value(now))),
+            oldest=Min("started_at"),
+            latest=Max("last_activity_at"),
+        )
+    }
+    result = []
+    for value, label in UserSession.Platform.choices:
+        row = rows.get(value)
+        extra = {}
+        if row:
+            extra = {
+                "avg_minutes": round((row["avg_seconds"] or 0) / 60, 1),
+                "oldest": row["oldest"],
+                "latest": row["latest"],
+            }
+        result.append(
+            Count_(key=value, label=str(label), count=row["n"] if row else 0, extra=extra)
+        )
+    return result
+
+
+def _ai_sessions_started(periods: Periods) -> tuple[int, int]:
+    """AI sessions created today and this week (index on ``created_at``)."""
+    since = day_start(min(periods.week.first, periods.today))
+    today = day_start(periods.today)
+    totals = AISession.objects.filter(created_at__gte=since).aggregate(
+        week=Count("id"), today=Count("id", filter=Q(created_at__gte=today))
+    )
+    return totals["today"], totals["week"]
+
+
+def _top_users(month: Period) -> list[TopUser]:
+    """The ``TOP_USERS`` users with the highest cost this month, highest first, each
+    labelled with their email (or phone) and linked to their profile page."""
+    source = usage_source(first=month.first, last=month.last)
+    rows = list(
+        source.rows.exclude(user_id=None)
+        .values(uid=source.user_id)
+        .annotate(**source.measures)
+        .filter(cost_usd__gt=0)
+        .order_by("-cost_usd", "uid")[:TOP_USERS]
+    )
+    ids = []
+    for row in rows:
+        try:
+            ids.append(uuid.UUID(row["uid"]))
+        except ValueError:
+            continue
+    profiles = {str(p.id): p for p in UserProfile.objects.filter(id__in=ids)} if ids else {}
+    result = []
+    for row in rows:
+        profile = profiles.get(row["uid"])
+        result.append(
+            TopUser(
+                user_id=row["uid"],
+                label=str(profile) if profile else row["uid"],
+                calls=row["calls"],
+                cost_usd=row["cost_usd"],
+                url=(
+                    reverse("admin:sessions_app_userprofile_change", args=[profile.pk])
+                    if profile
+                    else None
+                ),
+            )
+        )
+    return result
