@@ -4,7 +4,8 @@
   commands); staff can list, search, filter and open them, nobody adds, edits or
   deletes them by hand. Actions that do change rows state their own permission.
 - ``CsvExportMixin``: an "Export selected rows as CSV" action on the changelist,
-  with the columns of ``list_display`` (or ``csv_fields``) as the page shows them,
+  with the columns of ``list_display`` (or ``csv_fields``): stored values (a choice
+  by its value, a date in ISO 8601) and the admin's display methods (token hints),
   streamed, for anyone who may view the model.
 """
 
@@ -20,6 +21,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.html import strip_tags
+from django.utils.text import capfirst
 
 CSV_CHUNK_SIZE = 2000
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV
@@ -97,7 +99,7 @@ class CsvExportMixin:
         def rows() -> Iterator[str]:
             writer = csv.writer(_Echo())
             yield writer.writerow(
-                [str(label_for_field(name, model, model_admin=self)) for name in fields]
+                [capfirst(str(label_for_field(name, model, model_admin=self))) for name in fields]
             )
             for obj in queryset.iterator(chunk_size=CSV_CHUNK_SIZE):
                 values = []
