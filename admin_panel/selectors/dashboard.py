@@ -5,14 +5,23 @@ live rows), so the page costs the same number of queries whatever the table
 sizes: customer sessions by channel, sessions started per day, user sessions
 by platform, AI sessions, interactions per day, usage by day and model, top
 users and their profiles.
+
+Figures of past UTC days do not change (rows carry the time they were written),
+so the per-day series and this month's per-user costs are computed once for the
+days before today and cached until the day ends; each page then reads only
+today's rows. A cold cache costs one more query per cached figure (the past
+days'), the same for any table size.
 """
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, F, Max, Min, Q, Value
 from django.db.models.functions import TruncDate
 from django.urls import reverse
@@ -28,6 +37,36 @@ TOP_USERS = 10
 CHART_SERIES_MAX = 8  # models / channels drawn apart; the rest is summed as "other"
 OTHER = "other"
 UNKNOWN_MODEL = "(unknown)"
+CACHE_PREFIX = "admin_panel:dashboard"
+
+T = TypeVar("T")
+
+
+def _past_then_today(
+    name: str,
+    first: date,
+    today: date,
+    compute: Callable[[date, date], T],
+    merge: Callable[[T, T], T],
+) -> T:
+    """``compute(first, today)`` as ``merge(past, today's)``: the days before ``today``
+    from the cache (computed on a miss and kept until the UTC day ends), today's
+    computed now."""
+    key = f"{CACHE_PREFIX}:{name}:{first.isoformat()}:{today.isoformat()}"
+    past = cache.get(key)
+    if past is None:
+        past = compute(first, today - timedelta(days=1))
+        midnight = day_start(today + timedelta(days=1))
+        cache.set(key, past, max(60, int((midnight - timezone.now()).total_seconds()) + 60))
+    return merge(past, compute(today, today))
+
+
+def _merge_rows(past: list, current: list) -> list:
+    return past + current
+
+
+def _merge_dicts(past: dict, current: dict) -> dict:
+    return {**past, **current}
 
 
 @dataclass(frozen=True)
@@ -98,12 +137,18 @@ class Dashboard:
 def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
     """All figures of the front page at ``now`` (default: the current time), UTC days.
 
-    Queries: 8, whatever the data (see the module docstring).
+    Queries: 8 with a warm cache (4 more on a cold one), whatever the data.
     """
     now = now or timezone.now()
     periods = periods_for(now.astimezone(UTC).date())
-    usage = _usage_by_day_and_model(periods)
-    interactions = _interactions_by_day_and_model(periods.chart)
+    today = periods.today
+    usage = _past_then_today("usage", periods.earliest, today, _usage_by_day_and_model, _merge_rows)
+    interactions = _past_then_today(
+        "interactions", periods.chart.first, today, _interactions_by_day_and_model, _merge_dicts
+    )
+    sessions_started = _past_then_today(
+        "sessions", periods.chart.first, today, _customer_sessions_started, _merge_dicts
+    )
     interactions_today = sum(n for (day, _m), n in interactions.items() if day == periods.today)
     interactions_week = sum(
         n for (day, _m), n in interactions.items() if periods.week.contains(day)
@@ -139,7 +184,7 @@ def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
                     if periods.chart.contains(row["day"])
                 },
             ),
-            "sessions": _stack(periods, _customer_sessions_started(periods.chart)),
+            "sessions": _stack(periods, sessions_started),
             "top_users": {
                 "labels": [user.label for user in top_users],
                 "cost": [float(user.cost_usd) for user in top_users],
@@ -164,19 +209,19 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _usage_by_day_and_model(periods: Periods) -> list[dict]:
-    """[{day, model, calls, unpriced_calls, cost_usd}] from the earliest day any figure needs."""
-    source = usage_source(first=periods.earliest, last=periods.today)
+def _usage_by_day_and_model(first: date, last: date) -> list[dict]:
+    """[{day, model, calls, unpriced_calls, cost_usd}] of the UTC days ``first``..``last``."""
+    source = usage_source(first=first, last=last)
     rows = source.rows.values(day=source.day, model=source.model).annotate(**source.measures)
     return [{**row, "day": _as_date(row["day"])} for row in rows]
 
 
-def _interactions_by_day_and_model(chart: Period) -> dict[tuple[date, str], int]:
-    """{(day, model): interactions} over the chart's days (index on ``created_at``)."""
+def _interactions_by_day_and_model(first: date, last: date) -> dict[tuple[date, str], int]:
+    """{(day, model): interactions} of the UTC days ``first``..``last`` (index on
+    ``created_at``)."""
     rows = (
         AIInteraction.objects.filter(
-            created_at__gte=day_start(chart.first),
-            created_at__lt=day_start(chart.last + timedelta(days=1)),
+            created_at__gte=day_start(first), created_at__lt=day_start(last + timedelta(days=1))
         )
         .order_by()
         .values(day=TruncDate("created_at", tzinfo=UTC), model=F("model_used"))
@@ -185,12 +230,12 @@ def _interactions_by_day_and_model(chart: Period) -> dict[tuple[date, str], int]
     return {(_as_date(row["day"]), row["model"] or UNKNOWN_MODEL): row["n"] for row in rows}
 
 
-def _customer_sessions_started(chart: Period) -> dict[tuple[date, str], float]:
-    """{(day, channel): sessions started} over the chart's days (index on ``created_at``)."""
+def _customer_sessions_started(first: date, last: date) -> dict[tuple[date, str], float]:
+    """{(day, channel): sessions started} of the UTC days ``first``..``last`` (index on
+    ``created_at``)."""
     rows = (
         CustomerSession.objects.filter(
-            created_at__gte=day_start(chart.first),
-            created_at__lt=day_start(chart.last + timedelta(days=1)),
+            created_at__gte=day_start(first), created_at__lt=day_start(last + timedelta(days=1))
         )
         .order_by()
         .values("channel", day=TruncDate("created_at", tzinfo=UTC))
@@ -273,33 +318,48 @@ def _ai_sessions_started(periods: Periods) -> tuple[int, int]:
     return totals["today"], totals["week"]
 
 
-def _top_users(month: Period) -> list[TopUser]:
-    """The ``TOP_USERS`` users with the highest cost this month, highest first, each
-    labelled with their email (or phone) and linked to their profile page."""
-    source = usage_source(first=month.first, last=month.last)
-    rows = list(
+def _cost_by_user(first: date, last: date) -> dict[str, tuple[int, Decimal]]:
+    """{user_id: (calls, cost in USD)} of the UTC days ``first``..``last``, users with a
+    priced call only."""
+    source = usage_source(first=first, last=last)
+    rows = (
         source.rows.exclude(user_id=None)
         .values(uid=source.user_id)
         .annotate(**source.measures)
         .filter(cost_usd__gt=0)
-        .order_by("-cost_usd", "uid")[:TOP_USERS]
     )
+    return {row["uid"]: (row["calls"], row["cost_usd"]) for row in rows}
+
+
+def _sum_by_user(past: dict, current: dict) -> dict:
+    merged = dict(past)
+    for uid, (calls, cost) in current.items():
+        before_calls, before_cost = merged.get(uid, (0, Decimal(0)))
+        merged[uid] = (before_calls + calls, before_cost + cost)
+    return merged
+
+
+def _top_users(month: Period) -> list[TopUser]:
+    """The ``TOP_USERS`` users with the highest cost this month, highest first, each
+    labelled with their email (or phone) and linked to their profile page."""
+    costs = _past_then_today("cost_by_user", month.first, month.last, _cost_by_user, _sum_by_user)
+    top = sorted(costs.items(), key=lambda item: (-item[1][1], item[0]))[:TOP_USERS]
     ids = []
-    for row in rows:
+    for uid, _totals in top:
         try:
-            ids.append(uuid.UUID(row["uid"]))
+            ids.append(uuid.UUID(uid))
         except ValueError:
             continue
     profiles = {str(p.id): p for p in UserProfile.objects.filter(id__in=ids)} if ids else {}
     result = []
-    for row in rows:
-        profile = profiles.get(row["uid"])
+    for uid, (calls, cost) in top:
+        profile = profiles.get(uid)
         result.append(
             TopUser(
-                user_id=row["uid"],
-                label=str(profile) if profile else row["uid"],
-                calls=row["calls"],
-                cost_usd=row["cost_usd"],
+                user_id=uid,
+                label=str(profile) if profile else uid,
+                calls=calls,
+                cost_usd=cost,
                 url=(
                     reverse("admin:sessions_app_userprofile_change", args=[profile.pk])
                     if profile

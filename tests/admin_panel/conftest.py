@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.utils import timezone
 
 from admin_panel.services import ANALYST_GROUP, analyst_group_grant_view_permissions
@@ -78,3 +79,11 @@ def analyst_user(db, django_user_model):
 def analyst_client(client, analyst_user):
     client.force_login(analyst_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The dashboard caches past days' figures: each test starts without them."""
+    cache.clear()
+    yield
+    cache.clear()

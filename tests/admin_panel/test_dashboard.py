@@ -156,3 +156,15 @@ def test_command_runs_show_when_and_what(staff_client):
 def test_the_dashboard_is_staff_only(client):
     response = client.get(INDEX)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_past_days_are_cached_until_the_day_ends_and_today_is_live(staff_client):
+    staff_client.get(INDEX)
+    UsageLogFactory(cost_usd=Decimal("2.00"))  # today: shown at once
+    UsageLogFactory(cost_usd=Decimal("5.00"), created_at=timezone.now() - timedelta(days=1))
+
+    today, _week, _month = staff_client.get(INDEX).context["dashboard"].cost
+    assert (today.value, today.previous) == (Decimal("2.00"), Decimal(0))
+    cache.clear()  # what the end of the UTC day does
+    today, _week, _month = staff_client.get(INDEX).context["dashboard"].cost
+    assert today.previous == Decimal("5.00")
