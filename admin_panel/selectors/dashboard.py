@@ -277,9 +277,9 @@ def _customer_sessions_active(now: datetime) -> list[Count_]:
 
 
 def _user_sessions_active(now: datetime) -> list[Count_]:
-    """Active user sessions per platform, as the seed's ``active_sessions_summary``:
-    count, average age in minutes, oldest start, latest activity (partial index on
-    active rows)."""
+    """Active user sessions per platform, as the ``active_sessions_summary`` view of the
+    original user-sessions SQL: count, average age in minutes, oldest start, latest
+    activity (partial index on active rows)."""
     rows = {
         row["platform"]: row
         for row in UserSession.objects.filter(status=UserSession.Status.ACTIVE)
