@@ -324,6 +324,7 @@ def _cost_by_user(first: date, last: date) -> dict[str, tuple[int, Decimal]]:
     source = usage_source(first=first, last=last)
     rows = (
         source.rows.exclude(user_id=None)
+        .exclude(user_id="")  # the rollup's "no user"
         .values(uid=source.user_id)
         .annotate(**source.measures)
         .filter(cost_usd__gt=0)
