@@ -44,9 +44,11 @@ class ApiKeyAdmin(CsvExportMixin, APIKeyModelAdmin):
     """Channel and service API keys (djangorestframework-api-key): only the prefix is
     ever shown (the key is printed once, at creation); revoke keys in bulk."""
 
-    list_filter = ["revoked", "created"]
-    ordering = ["-created"]
-    actions = ["revoke_keys"]
+    ordering = ("-created",)
+    actions = ("revoke_keys",)
+
+    def get_list_filter(self, request: HttpRequest) -> tuple[str, ...]:
+        return ("revoked", "created")
 
     @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:

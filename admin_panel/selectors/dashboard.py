@@ -204,7 +204,7 @@ def _change(label: str, usage: list[dict], current: Period, previous: Period) ->
     return Change(label=label, value=total(current), previous=total(previous))
 
 
-def _as_date(value) -> date:
+def _as_date(value: object) -> date:
     """TruncDate gives a date on PostgreSQL and an ISO string on some SQLite builds."""
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 

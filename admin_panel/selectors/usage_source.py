@@ -9,7 +9,8 @@ the dashboard and of the user pages is built from what it returns.
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 
-from django.db.models import Count, Expression, F, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, F, Q, QuerySet, Sum
+from django.db.models.expressions import Combinable
 from django.db.models.functions import TruncDate
 
 from admin_panel.selectors.periods import day_start
@@ -27,10 +28,10 @@ class UsageSource:
     """
 
     rows: QuerySet
-    day: Expression
-    model: Expression
-    user_id: Expression
-    measures: dict[str, Expression]
+    day: Combinable
+    model: Combinable
+    user_id: Combinable
+    measures: dict[str, Aggregate]
 
 
 def usage_source(*, first: date, last: date, user_id: str | None = None) -> UsageSource:
