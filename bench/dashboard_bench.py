@@ -2,11 +2,12 @@
 
 What it does, on this machine's PostgreSQL (127.0.0.1):
 1. (re)creates the database ``BENCH_DB`` (default ``retail_dashboard``) and migrates it;
-2. fills it with ``generate_series`` (never row by row): ``--usage-rows`` usage rows
-   over 90 days for 10,000 users and 6 models (1 % unpriced), ``--sessions`` customer
-   sessions over 90 days on the four channels (1 % active), ``--interactions`` AI
-   interactions in ``--interactions // 10`` AI sessions over 30 days, 10,000 user
-   profiles with one user session each (10 % active); then ``ANALYZE``;
+2. fills it with ``generate_series`` (never row by row), in time order as a live
+   table fills: ``--usage-rows`` usage rows over 90 days for 10,000 users and 6
+   models (1 % unpriced), ``--sessions`` customer sessions over 90 days on the four
+   channels (those of the last 7 days active), ``--interactions`` AI interactions
+   over 30 days in ``--interactions // 10`` AI sessions, 10,000 user profiles with
+   one user session each (10 % active); then ``ANALYZE``;
 3. renders ``/admin/`` as a superuser through Django's full stack (test client):
    ``--warmup`` renders, then ``--runs`` timed ones; reports median / p95 / max in
    milliseconds, the number of SQL queries, and the slowest queries of one render;
@@ -43,7 +44,7 @@ FILL_SQL = [
                CASE WHEN i %% 100 = 0 THEN NULL ELSE round((random() * 0.01)::numeric, 8) END,
                'genai-prices', i %% 100 = 0, 800, 'success',
                'bench-' || i,
-               now() - random() * interval '90 days',
+               now() - interval '90 days' * (1 - i::float8 / %(total)s),
                '{}'::jsonb
         FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
         CROSS JOIN LATERAL (SELECT (ARRAY['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'gpt-4.1-mini',
@@ -58,13 +59,12 @@ FILL_SQL = [
         SELECT gen_random_uuid(), i::text, '+91' || (9000000000 + i)::text,
                (ARRAY['whatsapp', 'kiosk', 'website', 'chat'])[1 + (i %% 4)],
                md5(random()::text) || md5(i::text),
-               CASE WHEN i %% 100 = 0 THEN 'active' ELSE 'expired' END,
+               CASE WHEN t.created > now() - interval '7 days' THEN 'active' ELSE 'expired' END,
                t.created, t.created + interval '10 minutes',
-               CASE WHEN i %% 100 = 0 THEN now() + interval '7 days'
-                    ELSE t.created + interval '7 days' END,
+               t.created + interval '10 minutes' + interval '7 days',
                '{}'::jsonb
         FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
-        CROSS JOIN LATERAL (SELECT now() - random() * interval '90 days' + (i * 0) * interval '1 s'
+        CROSS JOIN LATERAL (SELECT now() - interval '90 days' * (1 - i::float8 / %(total)s)
                             AS created) AS t
         """,
     ),
@@ -84,7 +84,7 @@ FILL_SQL = [
             created_at, metadata)
         SELECT gen_random_uuid(), md5('ai' || (i / 10))::uuid, 'Question?', 'Answer.',
                (ARRAY['gpt-4o', 'gpt-4o-mini', 'gpt-4.1'])[1 + (i %% 3)], 1500,
-               now() - random() * interval '30 days', '{}'::jsonb
+               now() - interval '30 days' * (1 - i::float8 / %(total)s), '{}'::jsonb
         FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
         """,
     ),
@@ -143,7 +143,7 @@ def fill(url: str, sizes: dict[str, int]) -> dict[str, float]:
                 conn.execute(f'DROP INDEX "{index_name}"')
             for first in range(0, total, BATCH):
                 last = min(first + BATCH, total) - 1
-                conn.execute(sql, {"first": first, "last": last})
+                conn.execute(sql, {"first": first, "last": last, "total": total})
             for _index_name, definition in indexes:
                 conn.execute(definition)
             seconds[table] = round(time.perf_counter() - started, 1)
