@@ -11,9 +11,13 @@ from django.utils import timezone
 
 from admin_panel.services import ANALYST_GROUP, analyst_group_grant_view_permissions
 from sessions_app.models import UserProfile
-from tests.interactions.factories import AIInteractionFactory, AISessionFactory, UsageLogFactory
-from tests.sessions_app.factories import CustomerSessionFactory
-from tests.sessions_app.user_factories import UserProfileFactory, UserSessionFactory
+from tests.interactions.factories import AIInteractionFactory, AISessionFactory
+from tests.sessions_app.factories import (
+    CustomerSessionFactory,
+    UserProfileFactory,
+    UserSessionFactory,
+)
+from tests.usage.factories import UsageLogFactory
 
 
 @dataclass

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from admin_panel.selectors.dashboard import dashboard_figures
 from admin_panel.selectors.periods import periods_for
-from tests.interactions.factories import UsageLogFactory
+from tests.usage.factories import UsageLogFactory
 
 pytestmark = pytest.mark.django_db
 

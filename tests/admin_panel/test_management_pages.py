@@ -15,9 +15,13 @@ from admin_panel import services
 from admin_panel.models import CommandRun
 from common.admin import CsvExportMixin, csv_cell
 from sessions_app.models import CustomerSession, UserSession
-from tests.interactions.factories import AIInteractionFactory, AISessionFactory, UsageLogFactory
-from tests.sessions_app.factories import CustomerSessionFactory
-from tests.sessions_app.user_factories import UserProfileFactory, UserSessionFactory
+from tests.interactions.factories import AIInteractionFactory, AISessionFactory
+from tests.sessions_app.factories import (
+    CustomerSessionFactory,
+    UserProfileFactory,
+    UserSessionFactory,
+)
+from tests.usage.factories import UsageLogFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-
 from admin_panel.commands import RecordedCommand
 from sessions_app.services import customer_sessions_expire
 
