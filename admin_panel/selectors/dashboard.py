@@ -23,16 +23,16 @@ from decimal import Decimal
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.db.models import Avg, Count, F, Max, Min, Q, Value
+from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
 from admin_panel.selectors.periods import Period, Periods, day_start, periods_for
 from admin_panel.selectors.usage_source import usage_source
-from common.db_functions import DurationSeconds
 from interactions.models import AIInteraction, AISession
 from sessions_app.models import CustomerSession, UserProfile, UserSession
+from sessions_app.selectors import user_sessions_active_summary
 
 TOP_USERS = 10
 CHART_SERIES_MAX = 8  # models / channels drawn apart; the rest is summed as "other"
@@ -159,7 +159,7 @@ def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
     return Dashboard(
         periods=periods,
         customer_sessions=_customer_sessions_active(now),
-        user_sessions=_user_sessions_active(now),
+        user_sessions=_user_sessions_active(),
         ai_sessions_today=ai_today,
         ai_sessions_week=ai_week,
         interactions_today=interactions_today,
@@ -277,34 +277,25 @@ def _customer_sessions_active(now: datetime) -> list[Count_]:
     ]
 
 
-def _user_sessions_active(now: datetime) -> list[Count_]:
-    """Active user sessions per platform, as the ``active_sessions_summary`` view of the
-    original user-sessions SQL: count, average age in minutes, oldest start, latest
-    activity (partial index on active rows)."""
-    rows = {
-        row["platform"]: row
-        for row in UserSession.objects.filter(status=UserSession.Status.ACTIVE)
-        .order_by()
-        .values("platform")
-        .annotate(
-            n=Count("id"),
-            avg_seconds=Avg(DurationSeconds(F("started_at"), Value(now))),
-            oldest=Min("started_at"),
-            latest=Max("last_activity_at"),
-        )
-    }
+def _user_sessions_active() -> list[Count_]:
+    """Active user sessions per platform (every platform, zeros included), from the
+    ``active_sessions_summary`` selector: count, average age in minutes, oldest
+    start, latest activity."""
+    rows = {row["platform"]: row for row in user_sessions_active_summary()}
     result = []
     for value, label in UserSession.Platform.choices:
         row = rows.get(value)
         extra = {}
         if row:
             extra = {
-                "avg_minutes": round((row["avg_seconds"] or 0) / 60, 1),
-                "oldest": row["oldest"],
-                "latest": row["latest"],
+                "avg_minutes": round(row["avg_session_minutes"], 1),
+                "oldest": row["oldest_session"],
+                "latest": row["latest_activity"],
             }
         result.append(
-            Count_(key=value, label=str(label), count=row["n"] if row else 0, extra=extra)
+            Count_(
+                key=value, label=str(label), count=row["active_count"] if row else 0, extra=extra
+            )
         )
     return result
 
