@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
+from common.admin import CsvExportMixin, ReadOnlyAdminMixin
 from interactions import selectors
 from interactions.models import AIInteraction, AISession
 
@@ -102,7 +103,7 @@ class AIInteractionInline(admin.TabularInline):
 
 
 @admin.register(AISession)
-class AISessionAdmin(admin.ModelAdmin):
+class AISessionAdmin(CsvExportMixin, admin.ModelAdmin):
     """AI sessions with interaction counts and cost (USD, known prices only).
 
     Deleting a session deletes its interactions with it (no counter is left behind);
@@ -163,7 +164,7 @@ class AISessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AIInteraction)
-class AIInteractionAdmin(admin.ModelAdmin):
+class AIInteractionAdmin(ReadOnlyAdminMixin, CsvExportMixin, admin.ModelAdmin):
     """Every interaction: search by prompt/response text, session or user; filter by
     model and date. Read-only and not deletable: history is written by the API only,
     and deleting one interaction would leave its session's ``interaction_count`` and
@@ -185,15 +186,7 @@ class AIInteractionAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     list_select_related = ["session"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    raw_id_fields = ["session"]
 
     @admin.display(description="user", ordering="session__user_id")
     def user(self, obj: AIInteraction):

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.core.exceptions import ValidationError
 
+from common.admin import CsvExportMixin
 from common.parsers import json_check_storable
 from common.phones import phone_normalize
 from sessions_app import services
@@ -36,7 +37,7 @@ class CustomerSessionForm(forms.ModelForm):
 
 
 @admin.register(CustomerSession)
-class CustomerSessionAdmin(admin.ModelAdmin):
+class CustomerSessionAdmin(CsvExportMixin, admin.ModelAdmin):
     """List, filter and end customer sessions. The token field is excluded from
     every page and from URL lookups; ``token_hint`` shows its first characters
     only."""
@@ -95,14 +96,14 @@ class CustomerSessionAdmin(admin.ModelAdmin):
             search_term = phone_normalize(search_term)
         return super().get_search_results(request, queryset, search_term)
 
-    @admin.action(description="End selected sessions (log out)")
+    @admin.action(description="End selected sessions (log out)", permissions=["change"])
     def end_sessions(self, request, queryset):
         count = services.customer_sessions_set_status(
             session_ids=queryset.values("pk"), status=CustomerSession.Status.LOGGED_OUT
         )
         self.message_user(request, f"Logged out {count} active session(s).", messages.SUCCESS)
 
-    @admin.action(description="Expire selected sessions")
+    @admin.action(description="Expire selected sessions", permissions=["change"])
     def expire_sessions(self, request, queryset):
         count = services.customer_sessions_set_status(
             session_ids=queryset.values("pk"), status=CustomerSession.Status.EXPIRED
@@ -127,7 +128,7 @@ def _profile_search(queryset, search_term: str, *, prefix: str = ""):
 
 
 @admin.register(UserProfile)
-class UserProfileAdmin(admin.ModelAdmin):
+class UserProfileAdmin(CsvExportMixin, admin.ModelAdmin):
     """Signed-in app users. Search by user id, email (or its beginning) or phone in any
     notation; filter by role and registration source; change the role on the change
     page or with the actions. Profiles are created by the users' first request."""
@@ -142,6 +143,7 @@ class UserProfileAdmin(admin.ModelAdmin):
         "last_seen_at",
     ]
     list_filter = ["role", "registration_source"]
+    date_hierarchy = "created_at"
     search_fields = ["email"]  # replaced by _profile_search (index-served lookups)
     search_help_text = "User id, email (or its beginning), or phone."
     ordering = ["-created_at"]
@@ -172,14 +174,14 @@ class UserProfileAdmin(admin.ModelAdmin):
         if change and "role" in form.changed_data:
             services.user_profiles_set_role(user_ids=[obj.pk], role=obj.role)
 
-    @admin.action(description="Make selected users admins")
+    @admin.action(description="Make selected users admins", permissions=["change"])
     def make_admin(self, request, queryset):
         count = services.user_profiles_set_role(
             user_ids=queryset.values("pk"), role=UserProfile.Role.ADMIN
         )
         self.message_user(request, f"{count} user(s) are now admins.", messages.SUCCESS)
 
-    @admin.action(description="Make selected users regular users")
+    @admin.action(description="Make selected users regular users", permissions=["change"])
     def make_user(self, request, queryset):
         count = services.user_profiles_set_role(
             user_ids=queryset.values("pk"), role=UserProfile.Role.USER
@@ -188,7 +190,7 @@ class UserProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(UserSession)
-class UserSessionAdmin(admin.ModelAdmin):
+class UserSessionAdmin(CsvExportMixin, admin.ModelAdmin):
     """Users' platform sessions: platform, status, duration, last heartbeat; filters by
     platform, status and end reason; search by session id, user id, email or phone;
     action to end selected sessions (end reason ``manual``). Read-only otherwise:
@@ -206,6 +208,7 @@ class UserSessionAdmin(admin.ModelAdmin):
         "end_reason",
     ]
     list_filter = ["platform", "status", "end_reason"]
+    date_hierarchy = "started_at"
     list_select_related = ["user"]
     search_fields = ["session_id"]  # extended in get_search_results
     search_help_text = "Session id, user id, user email (or its beginning), or phone."
@@ -241,6 +244,10 @@ class UserSessionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # view-only; the action ends sessions
 
+    def has_end_permission(self, request):
+        """Ending sessions needs the model's change permission (the form stays read-only)."""
+        return request.user.has_perm("sessions_app.change_usersession")
+
     @admin.display(description="user", ordering="user__email")
     def user_email(self, obj: UserSession) -> str:
         return str(obj.user)
@@ -263,7 +270,7 @@ class UserSessionAdmin(admin.ModelAdmin):
         found = _profile_search(queryset, term, prefix="user__")
         return (by_session if found is None else found), False
 
-    @admin.action(description="End selected sessions (reason: manual)")
+    @admin.action(description="End selected sessions (reason: manual)", permissions=["end"])
     def end_selected(self, request, queryset):
         count = services.user_sessions_end_selected(session_pks=queryset.values("pk"))
         self.message_user(request, f"Ended {count} live session(s).", messages.SUCCESS)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from common.admin import CsvExportMixin, ReadOnlyAdminMixin
 from usage.models import Budget, UsageAlert, UsageDaily, UsageLog
 from usage.services import budget_create, budget_update, usage_rollups_rebuild
 
@@ -88,7 +89,7 @@ class UserIdFilter(admin.SimpleListFilter):
 
 
 @admin.register(UsageLog)
-class UsageLogAdmin(admin.ModelAdmin):
+class UsageLogAdmin(ReadOnlyAdminMixin, CsvExportMixin, admin.ModelAdmin):
     """One row per OpenAI call: tokens (input includes cached, output includes
     reasoning), cost in USD from genai-prices, the caller's reported cost apart."""
 
@@ -123,15 +124,7 @@ class UsageLogAdmin(admin.ModelAdmin):
     # No join: the list shows the session's id (the FK column), nothing of it.
     list_select_related = False
     list_per_page = 100
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    raw_id_fields = ["ai_session", "interaction"]
 
     @admin.display(description="cost (USD)", ordering="cost_usd")
     def cost(self, obj: UsageLog) -> str:

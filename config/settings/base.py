@@ -25,7 +25,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with our site (the dashboard on its index page).
+    "admin_panel.apps.PanelAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,10 +45,13 @@ INSTALLED_APPS = [
     "interactions",
     "documents",
     "usage",
+    "admin_panel",
 ]
 
 MIDDLEWARE = [
     "common.middleware.RequestIDMiddleware",
+    # Records 5xx answers for the admin's health panel (sees every answer).
+    "admin_panel.middleware.ServerErrorRecordMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before CommonMiddleware: answers browsers' preflight OPTIONS requests itself.
@@ -254,6 +258,21 @@ DOCUMENT_STATUS_REFRESH_SECONDS = env.int("DOCUMENT_STATUS_REFRESH_SECONDS", def
 ADMINS = [(address, address) for address in env.list("ADMINS", default=[])]
 SERVER_EMAIL = env("SERVER_EMAIL", default="root@localhost")
 vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+# The admin's health probe (GET /models, cached a minute, off the request path).
+OPENAI_HEALTH_TIMEOUT_SECONDS = env.float("OPENAI_HEALTH_TIMEOUT_SECONDS", default=5.0)
+
+# --- Error monitoring (optional) --------------------------------------------
+# 5xx answers are always recorded for the admin; Sentry only when SENTRY_DSN is set.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+    )
 
 # --- Maintenance command defaults -------------------------------------------
 USER_SESSION_TIMEOUT_MINUTES = env.int("USER_SESSION_TIMEOUT_MINUTES", default=60)

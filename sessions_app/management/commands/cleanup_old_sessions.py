@@ -3,8 +3,9 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from admin_panel.commands import RecordedCommand
 from sessions_app.services import LOOKBACK_MAX_DAYS, user_sessions_delete_old
 
 # Each batch is one short transaction and one DELETE … WHERE id IN (…) with this many
@@ -12,7 +13,7 @@ from sessions_app.services import LOOKBACK_MAX_DAYS, user_sessions_delete_old
 MAX_BATCH_SIZE = 10000
 
 
-class Command(BaseCommand):
+class Command(RecordedCommand):
     help = (
         "Delete user sessions whose ended_at is more than "
         "--days days ago, --batch-size rows per short transaction so a large table is never "

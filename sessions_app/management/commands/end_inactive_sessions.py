@@ -3,12 +3,13 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from admin_panel.commands import RecordedCommand
 from sessions_app.services import LOOKBACK_MAX_MINUTES, user_sessions_end_inactive
 
 
-class Command(BaseCommand):
+class Command(RecordedCommand):
     help = (
         "Time out live (active or idle) user sessions with no "
         "heartbeat for --timeout-minutes become status=timeout, end_reason=timeout, with "

@@ -2,12 +2,11 @@
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
+from admin_panel.commands import RecordedCommand
 from sessions_app.services import customer_sessions_expire
 
 
-class Command(BaseCommand):
+class Command(RecordedCommand):
     help = (
         "Mark every active customer session past expires_at as expired "
         "(one set-based UPDATE) and print how many."

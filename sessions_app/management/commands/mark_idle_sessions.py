@@ -3,12 +3,13 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from admin_panel.commands import RecordedCommand
 from sessions_app.services import LOOKBACK_MAX_MINUTES, user_sessions_mark_idle
 
 
-class Command(BaseCommand):
+class Command(RecordedCommand):
     help = (
         "Mark active user sessions with no heartbeat for --idle-minutes as idle (a heartbeat "
         "makes them active again). One set-based UPDATE. Prints how many."
