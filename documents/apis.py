@@ -202,7 +202,7 @@ class DocumentListCreateApi(DocumentErrorsMixin, generics.ListAPIView):
     def paginate_queryset(self, queryset: QuerySet[Any, Any] | Sequence[Any]) -> list[Any] | None:
         """The page, its ``processing`` documents refreshed from OpenAI."""
         page = super().paginate_queryset(queryset)
-        return services.document_status_refresh(documents=page or [])
+        return None if page is None else services.document_status_refresh(documents=page)
 
     @extend_schema(tags=["documents"])
     def get(self, request, *args, **kwargs):

@@ -304,5 +304,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.server": {"level": "WARNING"},  # runserver access lines: gunicorn logs those
+        # The openai SDK's HTTP client logs every request's URL (with its query
+        # string) at INFO; failures reach our own log lines without them.
+        "httpx2": {"level": "WARNING"},
     },
 }

@@ -297,3 +297,14 @@ def test_concurrent_uploads_of_one_file_end_on_one_document(fake_openai, owner):
     assert len(ids) == 1 and Document.objects.count() == 1
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
     assert fake_openai.count("POST", "/files") == 1
+
+
+def test_openai_calls_leave_no_urls_in_the_log(fake_openai, owner, caplog, settings):
+    settings.DOCUMENT_STATUS_REFRESH_SECONDS = 0
+    client = client_for(owner)
+    with caplog.at_level("INFO"):
+        document_id = upload(client).json()["id"]
+        client.get("/api/v1/documents/")
+        client.get(f"/api/v1/documents/{document_id}/")
+
+    assert fake_openai.base_url not in caplog.text
