@@ -176,7 +176,7 @@ def ingest(args) -> dict:
         return time.perf_counter() - started
 
     try:
-        wait_ready(args.port)
+        wait_ready(args.port, timeout=120)
         run(3)  # warm-up
         latencies.clear()
         created = 0
@@ -226,7 +226,7 @@ def reads(args) -> dict:
     server = start_gunicorn(env, args.port, args.workers)
     results = {}
     try:
-        wait_ready(args.port)
+        wait_ready(args.port, timeout=120)
         for name, (path, params, headers) in calls.items():
             query = "&".join(f"{k}={v}" for k, v in params.items())
             times, size = [], 0

@@ -249,7 +249,8 @@ def usage_log_build(
     }
     # Positional construction (every column given, in the model's order) is Django's
     # fast path, a third of the keyword one: it matters for batches of 1,000.
-    return UsageLog(*[values[field.attname] for field in _COLUMNS])
+    # (django-stubs types a positional call as one value for the first column.)
+    return UsageLog(*(values[field.attname] for field in _COLUMNS))  # type: ignore[misc]
 
 
 _COLUMNS = UsageLog._meta.concrete_fields
