@@ -236,7 +236,7 @@ CORS_ALLOW_HEADERS = (
 CORS_EXPOSE_HEADERS = ["X-Request-ID"]
 CORS_PREFLIGHT_MAX_AGE = 86400  # seconds
 
-# --- OpenAI (issues 3 and later) --------------------------------------------
+# --- OpenAI -------------------------------------------------------------------
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="") or None
 # The vector store documents are attached to and searched in (vs_…).
