@@ -94,14 +94,14 @@ class CustomerSessionAdmin(admin.ModelAdmin):
             search_term = phone_normalize(search_term)
         return super().get_search_results(request, queryset, search_term)
 
-    @admin.action(description="End selected sessions (log out)")
+    @admin.action(description="End selected sessions (log out)", permissions=["change"])
     def end_sessions(self, request, queryset):
         count = services.customer_sessions_set_status(
             session_ids=queryset.values("pk"), status=CustomerSession.Status.LOGGED_OUT
         )
         self.message_user(request, f"Logged out {count} active session(s).", messages.SUCCESS)
 
-    @admin.action(description="Expire selected sessions")
+    @admin.action(description="Expire selected sessions", permissions=["change"])
     def expire_sessions(self, request, queryset):
         count = services.customer_sessions_set_status(
             session_ids=queryset.values("pk"), status=CustomerSession.Status.EXPIRED
@@ -170,14 +170,14 @@ class UserProfileAdmin(admin.ModelAdmin):
         if change and "role" in form.changed_data:
             services.user_profiles_set_role(user_ids=[obj.pk], role=obj.role)
 
-    @admin.action(description="Make selected users admins")
+    @admin.action(description="Make selected users admins", permissions=["change"])
     def make_admin(self, request, queryset):
         count = services.user_profiles_set_role(
             user_ids=queryset.values("pk"), role=UserProfile.Role.ADMIN
         )
         self.message_user(request, f"{count} user(s) are now admins.", messages.SUCCESS)
 
-    @admin.action(description="Make selected users regular users")
+    @admin.action(description="Make selected users regular users", permissions=["change"])
     def make_user(self, request, queryset):
         count = services.user_profiles_set_role(
             user_ids=queryset.values("pk"), role=UserProfile.Role.USER
@@ -261,7 +261,11 @@ class UserSessionAdmin(admin.ModelAdmin):
         found = _profile_search(queryset, term, prefix="user__")
         return (by_session if found is None else found), False
 
-    @admin.action(description="End selected sessions (reason: manual)")
+    def has_end_permission(self, request) -> bool:
+        """The end action needs the change permission, which the form never uses."""
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
+
+    @admin.action(description="End selected sessions (reason: manual)", permissions=["end"])
     def end_selected(self, request, queryset):
         count = services.user_sessions_end_selected(session_pks=queryset.values("pk"))
         self.message_user(request, f"Ended {count} live session(s).", messages.SUCCESS)
