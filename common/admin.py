@@ -10,6 +10,8 @@ delete permission like Django's own "delete selected".
 from axes.admin import AccessAttemptAdmin as _AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 if admin.site.is_registered(AccessAttempt):
     admin.site.unregister(AccessAttempt)
@@ -19,5 +21,5 @@ if admin.site.is_registered(AccessAttempt):
         """Axes' admin; its clean-up action needs the delete permission."""
 
         @admin.action(description="Clean up expired attempts", permissions=["delete"])
-        def cleanup_expired_attempts(self, request, queryset):
-            return super().cleanup_expired_attempts(request, queryset)
+        def cleanup_expired_attempts(self, request: HttpRequest, queryset: QuerySet) -> None:
+            super().cleanup_expired_attempts(request, queryset)

@@ -21,15 +21,22 @@ tables came from PostgreSQL's SQL editor.
 """
 
 import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.management.base import OutputWrapper
 from django.db import connections, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.migrations.recorder import MigrationRecorder
 
 from common.client_ip import mask_ip
 from common.phones import phone_normalize
+
+if TYPE_CHECKING:
+    from sessions_app.models import CustomerSession
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +53,7 @@ ADOPTABLE = {
 BATCH = 1000
 
 
-def _table_exists(cursor, name: str) -> bool:
+def _table_exists(cursor: CursorWrapper, name: str) -> bool:
     cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f'"{name}"'])
     return bool(cursor.fetchone()[0])
 
@@ -67,7 +74,13 @@ def tables_to_adopt(*, using: str = "default") -> list[str]:
         ]
 
 
-def set_aside_before_migrate(sender, using="default", verbosity=1, stdout=None, **kwargs):
+def set_aside_before_migrate(
+    sender: object,
+    using: str = "default",
+    verbosity: int = 1,
+    stdout: OutputWrapper | None = None,
+    **kwargs: Any,
+) -> None:
     """``pre_migrate`` receiver: rename each table to adopt, and its indexes."""
     tables = tables_to_adopt(using=using)
     if not tables:
@@ -99,7 +112,13 @@ def _adopted_name(index: str) -> str:
     return (index[: 63 - len(SUFFIX)]) + SUFFIX
 
 
-def copy_after_migrate(sender, using="default", verbosity=1, stdout=None, **kwargs):
+def copy_after_migrate(
+    sender: object,
+    using: str = "default",
+    verbosity: int = 1,
+    stdout: OutputWrapper | None = None,
+    **kwargs: Any,
+) -> None:
     """``post_migrate`` receiver: copy the rows of every ``*_adopted`` table not yet
     copied into its new table, in one transaction; say what was copied."""
     connection = connections[using]
@@ -128,12 +147,12 @@ def copy_after_migrate(sender, using="default", verbosity=1, stdout=None, **kwar
         )
 
 
-def _comment(cursor, table: str) -> str | None:
+def _comment(cursor: CursorWrapper, table: str) -> str | None:
     cursor.execute("SELECT obj_description(%s::regclass, 'pg_class')", [f'"{table}"'])
     return cursor.fetchone()[0]
 
 
-def _rows(cursor, sql: str):
+def _rows(cursor: CursorWrapper, sql: str) -> Iterator[dict[str, Any]]:
     cursor.execute(sql)
     columns = [c.name for c in cursor.description]
     while batch := cursor.fetchmany(BATCH):
@@ -147,7 +166,9 @@ def _utc(value: datetime | None) -> datetime | None:
     return value
 
 
-def _session_row(row: dict, *, now: datetime, active_phones: set[str]):
+def _session_row(
+    row: dict[str, Any], *, now: datetime, active_phones: set[str]
+) -> "CustomerSession":
     """One ``sessions`` row as the constraints require it, or as close as it gets:
     phone in E.164 when it parses (kept as written otherwise), an unknown channel
     ``chat``, a missing status from its expiry (``expired`` when no time is known),
@@ -156,7 +177,7 @@ def _session_row(row: dict, *, now: datetime, active_phones: set[str]):
     that restore would refuse (too short to be unguessable): that customer
     continues by phone."""
     from sessions_app.models import CustomerSession, new_session_token
-    from sessions_app.services import _TOKEN_SHAPE
+    from sessions_app.services.customer_sessions import _TOKEN_SHAPE
 
     try:
         phone = phone_normalize(row["phone"] or "")
@@ -193,7 +214,7 @@ def _session_row(row: dict, *, now: datetime, active_phones: set[str]):
     )
 
 
-def _copy_sessions(cursor) -> int:
+def _copy_sessions(cursor: CursorWrapper) -> int:
     from sessions_app.models import CustomerSession
 
     now = datetime.now(UTC)
@@ -209,7 +230,7 @@ def _copy_sessions(cursor) -> int:
     return len(made)
 
 
-def _copy_ai_sessions(cursor) -> int:
+def _copy_ai_sessions(cursor: CursorWrapper) -> int:
     from interactions.models import AISession
 
     made = [
@@ -225,7 +246,7 @@ def _copy_ai_sessions(cursor) -> int:
     return len(made)
 
 
-def _copy_ai_interactions(cursor) -> int:
+def _copy_ai_interactions(cursor: CursorWrapper) -> int:
     from interactions.models import AIInteraction
 
     made = [
@@ -250,7 +271,7 @@ def _copy_ai_interactions(cursor) -> int:
     return len(made)
 
 
-def _copy_user_sessions(cursor) -> int:
+def _copy_user_sessions(cursor: CursorWrapper) -> int:
     from sessions_app.models import UserProfile, UserSession
 
     rows = list(_rows(cursor, "SELECT * FROM user_sessions_adopted ORDER BY started_at, id"))
@@ -271,7 +292,7 @@ def _copy_user_sessions(cursor) -> int:
     return len(made)
 
 
-_COPIERS = {
+_COPIERS: dict[str, Callable[[CursorWrapper], int]] = {
     "sessions": _copy_sessions,
     "user_sessions": _copy_user_sessions,
     "ai_sessions": _copy_ai_sessions,

@@ -66,7 +66,7 @@ class ExceptionHandler(_ExceptionHandler):
             return RequestBodyTooLarge()
         return super().convert_known_exceptions(exc)
 
-    def report_exception(self, exc: APIException, response) -> None:
+    def report_exception(self, exc: APIException, response: Response) -> None:
         """Note the original exception for the request's one log line
         (``common.middleware.FailedRequestLogMiddleware``) instead of the library's
         ``django.request`` line with a traceback per 5xx (a database outage made one

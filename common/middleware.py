@@ -4,6 +4,9 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.db import DatabaseError
@@ -28,6 +31,10 @@ class RequestIDMiddleware(_RequestIDMiddleware):
 
 request_logger = logging.getLogger("common.requests")
 
+ExcInfo = (
+    tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None] | None
+)
+
 # Failures that are part of normal operation: the caller's mistake or a known
 # outage. Database errors never get a traceback either: a psycopg error's message
 # and traceback carry the statement's values (a DataError names the bad value).
@@ -35,7 +42,7 @@ _NO_TRACEBACK = (APIException, Http404, PermissionDenied, SuspiciousOperation, D
 
 
 def request_failure_note(
-    request: HttpRequest, exc: BaseException, *, exc_info=None, expected: bool = False
+    request: HttpRequest, exc: BaseException, *, exc_info: ExcInfo = None, expected: bool = False
 ) -> None:
     """Remember on ``request`` why it failed, for the one log line
     ``FailedRequestLogMiddleware`` writes. The traceback (``exc_info``) is kept
@@ -44,10 +51,12 @@ def request_failure_note(
     if getattr(request, "_failure", None) is not None:
         return
     unexpected = not expected and not isinstance(exc, _NO_TRACEBACK)
-    request._failure = (type(exc).__name__, exc_info if unexpected else None)
+    request._failure = (type(exc).__name__, exc_info if unexpected else None)  # type: ignore[attr-defined]
 
 
-def note_uncaught_exception(sender, request=None, **kwargs) -> None:
+def note_uncaught_exception(
+    sender: object, request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     """``got_request_exception`` receiver: the exception being handled right now."""
     exc_info = sys.exc_info()
     if request is not None and exc_info[1] is not None:
@@ -67,7 +76,7 @@ class FailedRequestLogMiddleware:
     Django's own ``django.request`` lines are switched off in the settings.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -91,7 +100,7 @@ class FailedRequestLogMiddleware:
                 exc_info=exc_info,
                 extra=fields,
             )
-            response._has_been_logged = True  # Django's log_response: not again
+            response._has_been_logged = True  # type: ignore[attr-defined]  # logged: not again
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:

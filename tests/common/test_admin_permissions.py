@@ -7,8 +7,11 @@ from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 
 from sessions_app.models import CustomerSession, UserProfile, UserSession
-from tests.sessions_app.factories import CustomerSessionFactory
-from tests.sessions_app.user_factories import UserProfileFactory, UserSessionFactory
+from tests.sessions_app.factories import (
+    CustomerSessionFactory,
+    UserProfileFactory,
+    UserSessionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from common.supabase import supabase_exposures
-from tests.sessions_app.factories import CustomerSessionFactory
-from tests.sessions_app.user_factories import UserSessionFactory
+from tests.sessions_app.factories import CustomerSessionFactory, UserSessionFactory
 from tests.supabase_stand_in import STAND_IN_AUTH
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

@@ -40,15 +40,15 @@ def test_a_request_error_is_one_log_line_with_the_request_id(api_client, caplog)
     assert record.exc_info is None
 
 
-def test_the_line_names_the_route_never_the_query_values(channel_client, caplog):
+def test_the_line_names_the_route_never_the_query_values(api_client_with_key, caplog):
     """Also when the value is one PostgreSQL refuses (its error would quote it)."""
     caplog.set_level(logging.INFO)
     secret_value = "2026-01-01T00:00:00+20:00"
 
-    channel_client.get(
+    api_client_with_key.get(
         "/api/v1/ai-sessions/", {"created_after": secret_value, "user_id": "who-knows-7"}
     )
-    channel_client.get("/api/v1/ai-sessions/not-a-uuid/interactions/", {"cursor": "zzz"})
+    api_client_with_key.get("/api/v1/ai-sessions/not-a-uuid/interactions/", {"cursor": "zzz"})
 
     logged = "\n".join(caplog.text.splitlines())
     assert "+20:00" not in logged and "who-knows-7" not in logged and "zzz" not in logged

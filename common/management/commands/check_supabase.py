@@ -1,6 +1,8 @@
 """``manage.py check_supabase``: what Supabase's Data API roles can reach past RLS."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
 from common.supabase import has_supabase_auth, supabase_exposures
@@ -14,10 +16,10 @@ class Command(BaseCommand):
         "it finds any, 0 when none (or when this is not a Supabase database)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--database", default="default", help="database alias")
 
-    def handle(self, *args, database: str, **options):
+    def handle(self, *args: Any, database: str, **options: Any) -> None:
         if not has_supabase_auth(connections[database]):
             self.stdout.write("No auth.users table: not a Supabase database, nothing to check.")
             return

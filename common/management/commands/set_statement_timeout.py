@@ -1,11 +1,14 @@
 """``manage.py set_statement_timeout``: the statement timeout as a role setting."""
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 
-def role_statement_timeout_sql(connection, *, seconds: float | None) -> str:
+def role_statement_timeout_sql(connection: BaseDatabaseWrapper, *, seconds: float | None) -> str:
     """``ALTER ROLE CURRENT_USER IN DATABASE <this database> SET|RESET statement_timeout``.
 
     A role-and-database setting is applied by the server to every session it opens
@@ -35,12 +38,14 @@ class Command(BaseCommand):
         "--reset removes it."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--database", default="default", help="database alias")
         parser.add_argument("--seconds", type=float, default=None)
         parser.add_argument("--reset", action="store_true")
 
-    def handle(self, *args, database: str, seconds: float | None, reset: bool, **options):
+    def handle(
+        self, *args: Any, database: str, seconds: float | None, reset: bool, **options: Any
+    ) -> None:
         connection = connections[database]
         if connection.vendor != "postgresql":
             raise CommandError("Only PostgreSQL has role settings.")
