@@ -47,11 +47,23 @@ def request_failure_note(
     """Remember on ``request`` why it failed, for the one log line
     ``FailedRequestLogMiddleware`` writes. The traceback (``exc_info``) is kept
     only for the unexpected: not when ``expected`` (the API's error handler knew
-    the exception), not for ``_NO_TRACEBACK`` classes, never for a database error."""
+    the exception), not for ``_NO_TRACEBACK`` classes, never when a database error
+    is anywhere in the exception's chain."""
     if getattr(request, "_failure", None) is not None:
         return
-    unexpected = not expected and not isinstance(exc, _NO_TRACEBACK)
+    unexpected = not expected and not any(isinstance(link, _NO_TRACEBACK) for link in _chain(exc))
     request._failure = (type(exc).__name__, exc_info if unexpected else None)  # type: ignore[attr-defined]
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from or during (a traceback prints
+    them all, so a database error anywhere in the chain would leak its values)."""
+    seen: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in seen:
+        seen.append(link)
+        link = link.__cause__ or link.__context__
+    return seen
 
 
 def note_uncaught_exception(

@@ -4,6 +4,7 @@ duration); a traceback only for the unexpected; secrets and query values never."
 import logging
 
 import pytest
+from django.db import DataError
 from django.test import Client
 from django.urls import path
 
@@ -17,7 +18,18 @@ def _boom(request, n):
     raise RuntimeError("something nobody expected")
 
 
-urlpatterns = [path("boom/<int:n>", _boom), *__import__("config.urls").urls.urlpatterns]
+def _boom_after_a_database_error(request):
+    try:
+        raise DataError('invalid input syntax for type uuid: "secret-value-42"')
+    except DataError as exc:
+        raise RuntimeError("wrapped") from exc
+
+
+urlpatterns = [
+    path("boom/<int:n>", _boom),
+    path("boom-db", _boom_after_a_database_error),
+    *__import__("config.urls").urls.urlpatterns,
+]
 
 
 def failed_lines(caplog):
@@ -68,6 +80,19 @@ def test_an_unexpected_exception_is_one_line_with_its_traceback(caplog):
     assert record.levelno == logging.ERROR
     assert "route=boom/<int:n> status=500 error=RuntimeError" in record.getMessage()
     assert record.exc_info is not None and record.exc_info[0] is RuntimeError
+
+
+@pytest.mark.urls(__name__)
+def test_no_traceback_when_a_database_error_is_in_the_chain(caplog):
+    caplog.set_level(logging.INFO)
+
+    response = Client(raise_request_exception=False).get("/boom-db")
+
+    assert response.status_code == 500
+    [record] = failed_lines(caplog)
+    assert "error=RuntimeError" in record.getMessage()
+    assert record.exc_info is None
+    assert "secret-value-42" not in caplog.text
 
 
 def test_an_unmatched_path_is_logged_without_the_path(api_client, caplog):
