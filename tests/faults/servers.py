@@ -113,6 +113,7 @@ class Gunicorn:
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "GUNICORN_ACCESSLOG": "",
             "WEB_CONCURRENCY": "2",
+            "STATIC_ROOT": tempfile.mkdtemp(prefix="fault-static-"),
             **env,
         }
         self.process = subprocess.Popen(
@@ -122,7 +123,7 @@ class Gunicorn:
             stdout=subprocess.DEVNULL,
             stderr=self.log,  # a file: an unread pipe would fill and block the workers
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # workers import Django; a busy machine is slow
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 if self.request("GET", "/healthz")[0] == 200:
