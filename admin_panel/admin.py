@@ -3,6 +3,8 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
@@ -54,3 +56,17 @@ class ApiKeyAdmin(CsvExportMixin, APIKeyModelAdmin):
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:
         count = queryset.filter(revoked=False).update(revoked=True)
         self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)
+
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    """django-axes' failed admin logins per username and IP (delete a row to lift a
+    lockout). Axes' own "clean up expired attempts" action deletes rows but states
+    no permission, so a view-only account could run it: here it needs delete."""
+
+    @admin.action(description="Clean up expired attempts", permissions=["delete"])
+    def cleanup_expired_attempts(self, request: HttpRequest, queryset: QuerySet) -> None:
+        super().cleanup_expired_attempts(request, queryset)

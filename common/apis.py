@@ -1,5 +1,12 @@
-"""Health endpoints for load balancers and orchestrators."""
+"""Health endpoints for load balancers and orchestrators; who may read the API docs."""
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -39,3 +46,18 @@ class ReadyzApi(APIView):
         if result.ready:
             return Response({"status": "ready"})
         return Response(error_body("server_error", result.reason, result.detail), status=503)
+
+
+def staff_unless_docs_public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wrap the OpenAPI schema and Swagger UI views: anyone may read them while
+    ``API_DOCS_PUBLIC`` is on; otherwise only staff signed in to the admin (others
+    are sent to the admin's login page). The setting is read per request."""
+    staff_view = staff_member_required(view)
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if settings.API_DOCS_PUBLIC:
+            return view(request, *args, **kwargs)
+        return staff_view(request, *args, **kwargs)
+
+    return wrapped

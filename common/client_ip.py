@@ -68,3 +68,9 @@ def mask_ip(text: str | None) -> str | None:
         return None
     prefix = IPV4_PREFIX if address.version == 4 else IPV6_PREFIX
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+def axes_client_ip(request: HttpRequest) -> str | None:
+    """django-axes' ``AXES_CLIENT_IP_CALLABLE``: the same client IP the API sees
+    (``TRUSTED_PROXY_COUNT`` proxies trusted), so a lockout is per real client."""
+    return client_ip(request)

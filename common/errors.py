@@ -10,8 +10,10 @@ The format is drf-standardized-errors' (its OpenAPI components describe it)::
 the request id in the log line of the error.
 """
 
+import sys
 from typing import Any
 
+from django.core import signals
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
@@ -25,6 +27,7 @@ from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 
 from common.exceptions import ConflictError, NotFoundError, QuotaExceededError
+from common.middleware import request_failure_note
 from common.parsers import RequestBodyTooLarge
 
 
@@ -93,6 +96,20 @@ class ExceptionHandler(_ExceptionHandler):
         headers = super().get_headers(exc)
         headers.update(getattr(exc, "headers", None) or {})
         return headers
+    def report_exception(self, exc: APIException, response: Response) -> None:
+        """Note the original exception for the request's one log line
+        (``common.middleware.FailedRequestLogMiddleware``) instead of the library's
+        ``django.request`` line with a traceback per 5xx (a database outage made one
+        per request, and a DataError's traceback carries the statement's values).
+        Error trackers still hear of the unexpected through ``got_request_exception``."""
+        drf_request = self.context.get("request")
+        request = getattr(drf_request, "_request", None)
+        if request is None:
+            return
+        known = isinstance(self.convert_known_exceptions(self.exc), APIException)
+        request_failure_note(request, self.exc, exc_info=sys.exc_info(), expected=known)
+        if request._failure[1] is not None:  # unexpected: a traceback is kept
+            signals.got_request_exception.send(sender=None, request=request)
 
 
 def exception_handler(exc: Exception, context: Any) -> Response | None:

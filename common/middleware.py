@@ -1,9 +1,18 @@
-"""Request id middleware."""
+"""Request id and failed-request log middleware."""
 
+import logging
 import re
+import sys
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
 
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse
 from log_request_id.middleware import RequestIDMiddleware as _RequestIDMiddleware
+from rest_framework.exceptions import APIException
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -18,3 +27,94 @@ class RequestIDMiddleware(_RequestIDMiddleware):
         if candidate and _SAFE_REQUEST_ID.match(candidate):
             return candidate
         return self._generate_id()
+
+
+request_logger = logging.getLogger("common.requests")
+
+ExcInfo = (
+    tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None] | None
+)
+
+# Failures that are part of normal operation: the caller's mistake or a known
+# outage. Database errors never get a traceback either: a psycopg error's message
+# and traceback carry the statement's values (a DataError names the bad value).
+_NO_TRACEBACK = (APIException, Http404, PermissionDenied, SuspiciousOperation, DatabaseError)
+
+
+def request_failure_note(
+    request: HttpRequest, exc: BaseException, *, exc_info: ExcInfo = None, expected: bool = False
+) -> None:
+    """Remember on ``request`` why it failed, for the one log line
+    ``FailedRequestLogMiddleware`` writes. The traceback (``exc_info``) is kept
+    only for the unexpected: not when ``expected`` (the API's error handler knew
+    the exception), not for ``_NO_TRACEBACK`` classes, never when a database error
+    is anywhere in the exception's chain."""
+    if getattr(request, "_failure", None) is not None:
+        return
+    unexpected = not expected and not any(isinstance(link, _NO_TRACEBACK) for link in _chain(exc))
+    request._failure = (type(exc).__name__, exc_info if unexpected else None)  # type: ignore[attr-defined]
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from or during (a traceback prints
+    them all, so a database error anywhere in the chain would leak its values)."""
+    seen: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in seen:
+        seen.append(link)
+        link = link.__cause__ or link.__context__
+    return seen
+
+
+def note_uncaught_exception(
+    sender: object, request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    """``got_request_exception`` receiver: the exception being handled right now."""
+    exc_info = sys.exc_info()
+    if request is not None and exc_info[1] is not None:
+        request_failure_note(request, exc_info[1], exc_info=exc_info)
+
+
+class FailedRequestLogMiddleware:
+    """One log line per request answered 4xx/5xx, in logfmt::
+
+        request_failed method=POST route=session/start status=503 error=OperationalError
+        duration_ms=3012.4
+
+    (plus the request id from the log format). ``route`` is the matched URL
+    pattern, never the query string or a parameter's value; ``error`` the
+    exception class (``-`` when the view answered the status itself). 5xx are
+    ERROR, 4xx WARNING; a traceback follows only for an unexpected exception.
+    Django's own ``django.request`` lines are switched off in the settings.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        if response.status_code >= 400:
+            duration_ms = (time.perf_counter() - started) * 1000
+            match = getattr(request, "resolver_match", None)
+            route = match.route if match is not None and match.route else "<unmatched>"
+            error, exc_info = getattr(request, "_failure", None) or ("-", None)
+            fields = {
+                "method": request.method,
+                "route": route,
+                "status": response.status_code,
+                "error": error,
+                "duration_ms": round(duration_ms, 1),
+            }
+            request_logger.log(
+                logging.ERROR if response.status_code >= 500 else logging.WARNING,
+                "request_failed " + " ".join(f"{k}={v}" for k, v in fields.items()),
+                exc_info=exc_info,
+                extra=fields,
+            )
+            response._has_been_logged = True  # type: ignore[attr-defined]  # logged: not again
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        """A view raised: remember the class (Django turns it into the response)."""
+        request_failure_note(request, exception, exc_info=sys.exc_info())

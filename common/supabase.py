@@ -18,8 +18,10 @@ idempotent, so a migration can apply them again (for example after linking an
 existing database to Supabase).
 """
 
+import importlib
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
@@ -205,3 +207,112 @@ def enable_rls_after_migrate(
             f"Supabase: row-level security enabled on {len(changed)} table(s): "
             + ", ".join(changed)
         )
+
+
+# --- Exposure check ---------------------------------------------------------
+# The roles Supabase's Data API (PostgREST) runs a request as, by the key it holds.
+DATA_API_ROLES = ("anon", "authenticated")
+
+# Policies the project itself creates (table, policy name); any other policy that
+# applies to a Data API role is reported.
+_POLICIES_MIGRATION = "sessions_app.migrations.0003_user_sessions_postgres_and_supabase"
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One way the Data API roles can read or write past row-level security.
+
+    ``kind``: ``rls_disabled`` (a table in the exposed schema without RLS; Supabase
+    database lint 0013), ``extra_policy`` (a policy for ``anon``/``authenticated``
+    or for every role that the project did not create), ``role_bypasses_rls`` (the
+    role is a superuser, has BYPASSRLS, or is a member of a role that has it or owns
+    a table: owners are exempt from RLS), ``view_bypasses_rls`` (a view the role may
+    read that runs with its owner's rights, not ``security_invoker``; lint 0010).
+    """
+
+    kind: str
+    name: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.name} ({self.detail})"
+
+
+def _designed_policies() -> set[tuple[str, str]]:
+    migration = importlib.import_module(_POLICIES_MIGRATION)
+    return {(table, name) for table, policies in migration.TABLE_POLICIES for name, _ in policies}
+
+
+_TABLES_WITHOUT_RLS = """
+SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relrowsecurity
+ORDER BY 1
+"""
+_POLICIES_FOR_DATA_API = """
+SELECT tablename, policyname, array_to_string(roles, ',') FROM pg_policies
+WHERE schemaname = 'public' AND roles && %s::name[]
+ORDER BY 1, 2
+"""
+_ROLES_BYPASSING = """
+SELECT r.rolname, b.rolname,
+       CASE WHEN b.rolsuper THEN 'superuser' WHEN b.rolbypassrls THEN 'BYPASSRLS'
+            ELSE 'owns tables in public' END
+FROM pg_roles r CROSS JOIN pg_roles b
+WHERE r.rolname = ANY(%s)
+  AND pg_has_role(r.oid, b.oid, 'USAGE')
+  AND (b.rolsuper OR b.rolbypassrls OR EXISTS (
+        SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relowner = b.oid))
+ORDER BY 1, 2
+"""
+_VIEWS_BYPASSING = """
+SELECT c.relname, r.rolname FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN pg_roles r
+WHERE n.nspname = 'public' AND c.relkind IN ('v', 'm') AND r.rolname = ANY(%s)
+  AND has_table_privilege(r.oid, c.oid, 'SELECT')
+  AND NOT coalesce('security_invoker=true' = ANY(c.reloptions)
+                   OR 'security_invoker=on' = ANY(c.reloptions), false)
+ORDER BY 1, 2
+"""
+
+
+def supabase_exposures(*, using: str = "default") -> list[Exposure]:
+    """What the Data API roles (``anon``, ``authenticated``) can reach past RLS.
+
+    Reads the catalogs only (four queries). Checks every table and view in the
+    ``public`` schema, also ones created outside ``migrate`` (a data load, tables
+    adopted from the SQL editor): Supabase serves that whole schema.
+
+    Returns: the exposures found, empty on a safe database and on a database
+    without Supabase Auth (nothing serves it to those roles).
+    """
+    connection = connections[using]
+    if not has_supabase_auth(connection):
+        return []
+    roles = list(DATA_API_ROLES)
+    designed = _designed_policies()
+    found: list[Exposure] = []
+    with connection.cursor() as cursor:
+        cursor.execute(_TABLES_WITHOUT_RLS)
+        found += [
+            Exposure("rls_disabled", table, "row-level security is off")
+            for (table,) in cursor.fetchall()
+        ]
+        cursor.execute(_POLICIES_FOR_DATA_API, [[*roles, "public"]])
+        found += [
+            Exposure("extra_policy", f"{table}.{policy}", f"applies to {policy_roles}")
+            for table, policy, policy_roles in cursor.fetchall()
+            if (table, policy) not in designed
+        ]
+        cursor.execute(_ROLES_BYPASSING, [roles])
+        found += [
+            Exposure("role_bypasses_rls", role, f"member of {other}: {why}")
+            for role, other, why in cursor.fetchall()
+        ]
+        cursor.execute(_VIEWS_BYPASSING, [roles])
+        found += [
+            Exposure("view_bypasses_rls", view, f"{role} may read it; runs as its owner")
+            for view, role in cursor.fetchall()
+        ]
+    return found

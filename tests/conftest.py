@@ -54,6 +54,25 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and before Django drops it: end the server
+    sessions a pooler still holds on it (PgBouncer keeps idle server connections per
+    database), or ``DROP DATABASE`` fails and a ``test_*`` database is left behind."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+        connection.close()
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     """A client with no credentials."""

@@ -5,10 +5,12 @@ safe for a local run; `.env.example` documents each variable. A `.env` file in
 the project root is read when present (the real environment wins).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from corsheaders.defaults import default_headers
+from csp.constants import NONE, SELF
 
 from config.settings.database import database_from_url
 
@@ -34,6 +36,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "corsheaders",
+    "csp",
+    "axes",
     "rest_framework",
     "rest_framework_api_key",
     "django_filters",
@@ -52,7 +56,9 @@ MIDDLEWARE = [
     "common.middleware.RequestIDMiddleware",
     # Records 5xx answers for the admin's health panel (sees every answer).
     "admin_panel.middleware.ServerErrorRecordMiddleware",
+    "common.middleware.FailedRequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before CommonMiddleware: answers browsers' preflight OPTIONS requests itself.
     "corsheaders.middleware.CorsMiddleware",
@@ -62,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -97,8 +105,28 @@ DATABASES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Seconds a statement may run (0: no limit); see config.settings.database for how it
+# reaches the server, and `manage.py set_statement_timeout` for a transaction pooler.
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=5.0)
+# /readyz bounds each of its statements to this many seconds (SET LOCAL, pooler-safe).
+READYZ_STATEMENT_TIMEOUT = env.float("READYZ_STATEMENT_TIMEOUT", default=2.0)
 
 # --- Auth, i18n, static -----------------------------------------------------
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Admin login lockout (django-axes; records under "Axes" in the admin): after
+# AXES_FAILURE_LIMIT failed logins for one username from one client IP, that pair
+# is refused (429) for AXES_COOLOFF_HOURS; a successful login clears the count.
+# The pair, not the username alone, so a guesser elsewhere cannot lock staff out.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(hours=env.float("AXES_COOLOFF_HOURS", default=1.0))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "common.client_ip.axes_client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -162,6 +190,10 @@ DRF_STANDARDIZED_ERRORS = {
 }
 API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
 
+# /api/schema/ and /api/docs/: public (True) or staff only (False: the admin's
+# login). Public by default for a local run; production turns it off.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Retail & document-chat backend",
     "DESCRIPTION": (
@@ -186,6 +218,25 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
     ],
+}
+
+# --- Content-Security-Policy (django-csp) ------------------------------------
+# Everything from this origin only: the admin and Swagger UI (drf-spectacular-sidecar)
+# ship their scripts and styles as files, so no inline code and no CDN is allowed.
+# Swagger UI draws some icons from data: URIs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 # --- Customer sessions ------------------------------------------------------
@@ -307,5 +358,7 @@ LOGGING = {
         # The openai SDK's HTTP client logs every request's URL (with its query
         # string) at INFO; failures reach our own log lines without them.
         "httpx2": {"level": "WARNING"},
+        # Failed requests are logged once, by common.middleware.FailedRequestLogMiddleware.
+        "django.request": {"level": "CRITICAL"},
     },
 }

@@ -5,6 +5,10 @@ import tempfile
 
 import environ
 
+# Supabase's transaction pooler (Supavisor) listens on this port; PgBouncer in
+# transaction mode is the same case whatever its port (DATABASE_TRANSACTION_POOLER).
+SUPABASE_TRANSACTION_POOLER_PORT = 6543
+
 
 def database_from_url(url: str, env: environ.Env) -> dict:
     """Build Django's database settings from ``url`` (django-environ's ``db_url`` syntax).
@@ -17,6 +21,18 @@ def database_from_url(url: str, env: environ.Env) -> dict:
     cursors"; psycopg docs, "Prepared statements"). Optional psycopg pool when
     ``DATABASE_POOL_MAX_SIZE`` > 0.
 
+    Timeouts, so that a hung database costs a request seconds, not minutes:
+    ``DATABASE_CONNECT_TIMEOUT`` (seconds, default 3; libpq's ``connect_timeout``,
+    whose least effective value is 2) and ``DATABASE_STATEMENT_TIMEOUT``
+    (seconds, default 5; 0 = none). The statement timeout travels in libpq's
+    startup ``options`` (``-c statement_timeout=…``) on a direct or session-pooler
+    connection. A transaction pooler does not pass startup options on (PgBouncer
+    refuses them, Supavisor drops them) and a plain ``SET`` would stick to
+    whichever server connection ran it, so there the timeout is a role setting
+    on the server (``manage.py set_statement_timeout``), and no ``options`` are
+    sent. ``DATABASE_TRANSACTION_POOLER`` says which case applies (default: true
+    on port 6543).
+
     SQLite: IMMEDIATE transactions and a 30 s busy timeout so concurrent
     writers queue instead of failing with "database is locked"; WAL journal.
 
@@ -27,7 +43,18 @@ def database_from_url(url: str, env: environ.Env) -> dict:
     if db["ENGINE"] == "django.db.backends.postgresql":
         db["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", True)
         db["OPTIONS"].setdefault("prepare_threshold", None)
-        db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 10))
+        db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 3))
+        transaction_pooler = env.bool(
+            "DATABASE_TRANSACTION_POOLER",
+            default=str(db.get("PORT") or "") == str(SUPABASE_TRANSACTION_POOLER_PORT),
+        )
+        statement_timeout_ms = round(env.float("DATABASE_STATEMENT_TIMEOUT", 5.0) * 1000)
+        if not transaction_pooler:
+            options = db["OPTIONS"].get("options", "")
+            if "statement_timeout" not in options:
+                db["OPTIONS"]["options"] = (
+                    f"{options} -c statement_timeout={statement_timeout_ms}".strip()
+                )
         pool_max = env.int("DATABASE_POOL_MAX_SIZE", default=0)
         if pool_max > 0:  # the pool needs CONN_MAX_AGE = 0
             db["OPTIONS"]["pool"] = {

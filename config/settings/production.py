@@ -19,5 +19,15 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HSTS (RFC 6797) on by default: one year, subdomains included. Set
+# SECURE_HSTS_SECONDS=0 when a proxy in front already sends the header.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preloading is a commitment of the whole domain (hstspreload.org), so it is the
+# domain owner's opt-in; `check --deploy` stays quiet about it until then.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# The OpenAPI schema and Swagger UI: staff only unless API_DOCS_PUBLIC=true.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)

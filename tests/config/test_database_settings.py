@@ -38,3 +38,35 @@ def test_sqlite_waits_for_the_write_lock_instead_of_failing():
 
     assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert db["OPTIONS"]["timeout"] >= 10
+
+
+DIRECT = "postgres://postgres:pw@db.proj.supabase.co:5432/postgres"
+DIRECT_OR_POOLER = "DATABASE_TRANSACTION_POOLER"  # CI sets it for its pooler run
+
+
+def test_direct_connections_carry_short_connect_and_statement_timeouts(monkeypatch):
+    for name in ("DATABASE_CONNECT_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT", DIRECT_OR_POOLER):
+        monkeypatch.delenv(name, raising=False)
+
+    db = database_from_url(DIRECT, environ.Env())
+
+    assert db["OPTIONS"]["connect_timeout"] == 3
+    assert db["OPTIONS"]["options"] == "-c statement_timeout=5000"
+
+
+def test_the_statement_timeout_is_a_setting(monkeypatch):
+    monkeypatch.delenv(DIRECT_OR_POOLER, raising=False)
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT", "0.5")
+
+    db = database_from_url(DIRECT, environ.Env())
+
+    assert db["OPTIONS"]["options"] == "-c statement_timeout=500"
+
+
+def test_a_transaction_pooler_gets_no_startup_options(monkeypatch):
+    """Port 6543 is Supabase's transaction pooler; PgBouncer elsewhere says so itself."""
+    monkeypatch.delenv(DIRECT_OR_POOLER, raising=False)
+    assert "options" not in database_from_url(POOLER, environ.Env())["OPTIONS"]
+
+    monkeypatch.setenv("DATABASE_TRANSACTION_POOLER", "true")
+    assert "options" not in database_from_url(DIRECT, environ.Env())["OPTIONS"]
