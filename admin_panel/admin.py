@@ -1,10 +1,10 @@
 """Admin for the panel's own tables (command runs, server errors) and for API keys."""
 
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
-from axes.models import AccessAttempt
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 

@@ -96,6 +96,7 @@ class ExceptionHandler(_ExceptionHandler):
         headers = super().get_headers(exc)
         headers.update(getattr(exc, "headers", None) or {})
         return headers
+
     def report_exception(self, exc: APIException, response: Response) -> None:
         """Note the original exception for the request's one log line
         (``common.middleware.FailedRequestLogMiddleware``) instead of the library's
