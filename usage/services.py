@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from common.db import INTEGER_MAX, insert_or_read
+from common.db import INTEGER_MAX, insert_or_read, insert_sql
 from usage.models import UsageLog
 from usage.pricing import price_call
 
@@ -259,6 +259,22 @@ def usage_log_insert(*, log: UsageLog) -> tuple[UsageLog, bool]:
     counts, cost); nothing is written.
     """
     return insert_or_read(log, conflict="request_id")
+
+
+def usage_log_statement_parts(log: UsageLog, *, name: str) -> list[tuple[str, list[Any]]]:
+    """``log``'s row as parts of a data-modifying ``WITH`` statement (PostgreSQL),
+    for a caller that writes it together with other rows in one statement
+    (``interactions.services.ai_interaction_log``).
+
+    The first part is ``<name> AS (INSERT INTO usage_logs … RETURNING *)``, a plain
+    INSERT: a recorded ``request_id`` fails the whole statement (IntegrityError),
+    so nothing of it is written. Whatever must be written with every usage row
+    belongs in the parts that follow, reading the new row from ``<name>``.
+
+    Returns: ``[(sql, params), …]`` in order.
+    """
+    sql, params = insert_sql(log)
+    return [(f"{name} AS ({sql} RETURNING *)", params)]
 
 
 def usage_log_create(*, usage: TokenUsage | dict, **fields: Any) -> tuple[UsageLog, bool]:
