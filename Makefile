@@ -26,6 +26,14 @@ run: install
 test: install
 	$(UV) run pytest
 
+# The hot routes against a bare FastAPI + psycopg peer (restore, start: project/peer
+# ratios), then update and interactions; wrk, pgbench, psql and curl from Debian,
+# ports 8101-8102 free. DUR=30 for steadier figures. Not part of the test suite.
+BENCH_SIDE_BY_SIDE ?= ../shared/bench/side_by_side.sh
+bench: install
+	$(BENCH_SIDE_BY_SIDE) .
+	bench/hot_paths.sh .
+
 lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db import NotSupportedError
-from django.db.models import Func, IntegerField
+from django.db.models import Func, IntegerField, JSONField
 
 
 class DurationSeconds(Func):
@@ -44,4 +44,67 @@ class DurationSeconds(Func):
             template=("MAX(0, CAST(ROUND((julianday(%(expressions)s)) * 86400.0, 3) AS INTEGER))"),
             arg_joiner=") - julianday(",
             **extra_context,
+        )
+
+
+# RFC 7396 JSON Merge Patch for PostgreSQL, which has no built-in one (SQLite's
+# json_patch() is one). Created by sessions_app's migrations; PL/pgSQL because a
+# SQL-language function may not call itself. Same rules as common.merge_patch:
+# an object patch merges key by key, recursively; a JSON null deletes the key;
+# any other patch replaces the target whole; a SQL NULL patch changes nothing.
+JSONB_MERGE_PATCH_SQL = """
+CREATE OR REPLACE FUNCTION jsonb_merge_patch(target jsonb, patch jsonb)
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  result jsonb;
+  item record;
+BEGIN
+  IF patch IS NULL THEN
+    RETURN target;
+  END IF;
+  IF jsonb_typeof(patch) <> 'object' THEN
+    RETURN patch;
+  END IF;
+  result := CASE WHEN jsonb_typeof(target) = 'object' THEN target ELSE '{}'::jsonb END;
+  FOR item IN SELECT key, value FROM jsonb_each(patch) LOOP
+    IF jsonb_typeof(item.value) = 'null' THEN
+      result := result - item.key;
+    ELSE
+      result := jsonb_set(
+        result, ARRAY[item.key], jsonb_merge_patch(result -> item.key, item.value)
+      );
+    END IF;
+  END LOOP;
+  RETURN result;
+END
+$$
+"""
+JSONB_MERGE_PATCH_DROP_SQL = "DROP FUNCTION IF EXISTS jsonb_merge_patch(jsonb, jsonb)"
+
+
+class JSONMergePatch(Func):
+    """``patch`` (a JSON expression) applied to ``target`` (a JSON column) as a JSON
+    Merge Patch (RFC 7396), by the database, in the statement that writes it.
+
+    PostgreSQL: ``jsonb_merge_patch(target, patch)`` (``JSONB_MERGE_PATCH_SQL``,
+    created by a migration); SQLite: its built-in ``json_patch(target, patch)``.
+    Same result as ``common.merge_patch.json_merge_patch``. In an ``UPDATE`` it
+    reads the row as it is when the row is locked, so concurrent patches of one
+    row all land (no read-modify-write in Python).
+
+    Example: ``qs.update(metadata=JSONMergePatch(F("metadata"), Value(patch, JSONField())))``.
+    """
+
+    arity = 2
+    function = "jsonb_merge_patch"
+    output_field = JSONField()
+
+    @staticmethod
+    def function_for(vendor: str) -> str:
+        """The SQL function's name on ``vendor`` (``connection.vendor``)."""
+        return "json_patch" if vendor == "sqlite" else "jsonb_merge_patch"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return super().as_sql(
+            compiler, connection, function=self.function_for("sqlite"), **extra_context
         )

@@ -1,4 +1,5 @@
-"""JSON Merge Patch (RFC 7396)."""
+"""JSON Merge Patch (RFC 7396) in Python: the reference that the database's merge
+(``common.db_functions.JSONMergePatch``, used by ``POST /session/update``) is tested against."""
 
 from typing import Any
 

@@ -26,6 +26,7 @@ from common.db import INTEGER_MAX
 from common.filters import query_params_parse
 from common.pagination import cursor_pagination
 from common.permissions import IsApiClient, IsSignedInUser, signed_in_user_id
+from common.serializers import representer
 from interactions import selectors, services
 from interactions.filters import AISessionFilter
 from interactions.models import AIInteraction, AISession
@@ -256,6 +257,11 @@ class InteractionCreateInputSerializer(serializers.Serializer):
     metadata = serializers.DictField(required=False)
 
 
+# Built once: the interaction route answers on every AI reply.
+_interaction_data = representer(AIInteractionSerializer)
+_usage_data = representer(InteractionUsageSerializer)
+
+
 # --- views ------------------------------------------------------------------
 
 
@@ -327,11 +333,9 @@ class InteractionCreateApi(APIView):
         data = InteractionCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         logged = services.ai_interaction_log(**data.validated_data)
-        body = AIInteractionSerializer(logged.interaction).data
+        body = _interaction_data(logged.interaction)
         body["duplicate"] = logged.duplicate
-        body["usage"] = (
-            InteractionUsageSerializer(logged.usage_log).data if logged.usage_log else None
-        )
+        body["usage"] = _usage_data(logged.usage_log) if logged.usage_log else None
         # Set by the usage service when it wrote the row (no extra query).
         body["budget_exceeded"] = bool(logged.usage_log and logged.usage_log.budget_exceeded)
         return Response(

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField, JSONField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from common.db import insert_or_read, update_returning
+from common.db import insert_or_read, insert_sql
 from common.exceptions import ConflictError
 from interactions.models import AIInteraction, AISession
 from sessions_app.models import CustomerSession
@@ -27,6 +27,8 @@ from usage.services import (
     TokenUsage,
     usage_log_build,
     usage_log_insert,
+    usage_log_statement_parts,
+    usage_log_written,
     usage_normalize,
 )
 
@@ -140,14 +142,14 @@ def ai_interaction_log(
 ) -> InteractionLogged:
     """Log one exchange: ensure the session, write the interaction and its usage row.
 
-    All in ONE transaction: ``INSERT ai_sessions … ON CONFLICT DO NOTHING``; an
-    ``UPDATE … RETURNING`` that bumps ``interaction_count`` (F() + 1), moves
-    ``last_interaction_at``/``updated_at`` forward to now (``GREATEST``: a call that
-    waited for the row lock never sets them back to an earlier instant) and fills a
-    missing ``user_id``/``channel``/``openai_conversation_id``; ``INSERT
-    ai_interactions``; ``INSERT usage_logs … ON CONFLICT DO NOTHING`` priced by
-    genai-prices. Ten concurrent calls for one new session id give one session
-    row, ten interactions and ten usage rows.
+    All or nothing, in ONE statement on PostgreSQL (``_interaction_write``): the
+    session upsert (``INSERT ai_sessions … ON CONFLICT DO UPDATE`` that counts
+    ``interaction_count`` up, moves ``last_interaction_at``/``updated_at`` forward
+    to now — ``GREATEST``: a call that waited for the row lock never sets them
+    back — and fills a missing ``user_id``/``channel``/``openai_conversation_id``),
+    ``INSERT ai_interactions`` and ``INSERT usage_logs`` priced by genai-prices.
+    Ten concurrent calls for one new session id give one session row, ten
+    interactions and ten usage rows.
 
     Args:
         session_id: the AI session (created when unknown, owned by ``user_id``).
@@ -211,65 +213,50 @@ def ai_interaction_log(
             reported_cost_usd=reported_cost_usd,
             created_at=now,
         )
-    bump = {
-        "interaction_count": F("interaction_count") + 1,
-        # `now` was taken before the row lock: a newer value written meanwhile by
-        # another request stands. Coalesce: SQLite's MAX() is NULL if any argument is.
-        "last_interaction_at": Greatest(Coalesce(F("last_interaction_at"), Value(now)), Value(now)),
-        "updated_at": Greatest(F("updated_at"), Value(now)),
-    }
-    if user_id:
-        bump["user_id"] = Coalesce(F("user_id"), Value(user_id))
-    if channel:
-        bump["channel"] = Coalesce(F("channel"), Value(channel))
-    if openai_conversation_id:
-        bump["openai_conversation_id"] = Coalesce(
-            F("openai_conversation_id"), Value(openai_conversation_id)
-        )
+    session = AISession(
+        id=session_pk,
+        user_id=user_id,
+        channel=channel,
+        openai_conversation_id=openai_conversation_id,
+        created_at=now,
+        updated_at=now,
+        last_interaction_at=now,
+        interaction_count=1,
+    )
+    interaction = AIInteraction(
+        session_id=session_pk,
+        prompt=prompt,
+        response=response,
+        model_used=model_used,
+        tokens_used=tokens.total_tokens if tokens is not None else tokens_used,
+        created_at=now,
+        openai_response_id=openai_response_id,
+        latency_ms=latency_ms,
+        finish_reason=finish_reason,
+        input_tokens=tokens.input_tokens if tokens else None,
+        cached_input_tokens=tokens.cached_input_tokens if tokens else None,
+        output_tokens=tokens.output_tokens if tokens else None,
+        reasoning_output_tokens=tokens.reasoning_output_tokens if tokens else None,
+        metadata=metadata or {},
+    )
+    if log is not None:
+        log.ai_session_id = session_pk
+        log.interaction_id = interaction.pk
+    # One transaction (a savepoint inside a caller's): the writes, the usage rollup
+    # and the budget check commit together, and a duplicate aborts nothing else.
     try:
         with transaction.atomic():
-            insert_or_read(
-                AISession(
-                    id=session_pk,
-                    user_id=user_id,
-                    channel=channel,
-                    openai_conversation_id=openai_conversation_id,
-                    created_at=now,
-                    updated_at=now,
-                ),
-                conflict="id",
+            _interaction_write(session=session, interaction=interaction, log=log)
+    except (_DuplicateRequest, IntegrityError):
+        first = None
+        if log is not None and log.request_id is not None:
+            first = (
+                UsageLog.objects.select_related("interaction")
+                .filter(request_id=log.request_id)
+                .first()
             )
-            # Locks the session row: interactions of one session are counted in order.
-            (session,) = update_returning(AISession.objects.filter(pk=session_pk), **bump)
-            interaction = AIInteraction.objects.create(
-                session_id=session_pk,
-                prompt=prompt,
-                response=response,
-                model_used=model_used,
-                tokens_used=tokens.total_tokens if tokens is not None else tokens_used,
-                created_at=now,
-                openai_response_id=openai_response_id,
-                latency_ms=latency_ms,
-                finish_reason=finish_reason,
-                input_tokens=tokens.input_tokens if tokens else None,
-                cached_input_tokens=tokens.cached_input_tokens if tokens else None,
-                output_tokens=tokens.output_tokens if tokens else None,
-                reasoning_output_tokens=tokens.reasoning_output_tokens if tokens else None,
-                metadata=metadata or {},
-            )
-            if log is not None:
-                log.ai_session_id = session_pk
-                log.interaction_id = interaction.pk
-                # The session's owner (just filled from user_id when it had none).
-                log.user_id = session.user_id
-                if user_id and user_id != session.user_id:
-                    log.metadata["requested_user_id"] = user_id
-                log, created = usage_log_insert(log=log)
-                if not created:
-                    raise _DuplicateRequest
-    except _DuplicateRequest:
-        assert log is not None  # only a usage row can be a duplicate
-        first = UsageLog.objects.select_related("interaction").get(request_id=log.request_id)
+        if first is None or log is None:
+            raise  # not a repeated request_id: a real error
         if first.interaction is None:
             raise ConflictError(
                 f"request_id {log.request_id!r} is already recorded for another call.",
@@ -277,3 +264,97 @@ def ai_interaction_log(
             ) from None
         return InteractionLogged(first.interaction, first, duplicate=True)
     return InteractionLogged(interaction, log)
+
+
+# The session of a logged interaction: inserted with interaction_count 1, or, when
+# it exists, counted up with its last activity moved forward to now (never back: a
+# call that waited for the row lock may carry an earlier instant) and a missing
+# owner, channel or conversation id filled in (never overwritten).
+_SESSION_UPSERT = (
+    'ON CONFLICT ("id") DO UPDATE SET '
+    '"interaction_count" = "ai_sessions"."interaction_count" + 1, '
+    '"last_interaction_at" = {greatest}(COALESCE("ai_sessions"."last_interaction_at", '
+    'EXCLUDED."last_interaction_at"), EXCLUDED."last_interaction_at"), '
+    '"updated_at" = {greatest}("ai_sessions"."updated_at", EXCLUDED."updated_at"), '
+    '"user_id" = COALESCE("ai_sessions"."user_id", EXCLUDED."user_id"), '
+    '"channel" = COALESCE("ai_sessions"."channel", EXCLUDED."channel"), '
+    '"openai_conversation_id" = COALESCE("ai_sessions"."openai_conversation_id", '
+    'EXCLUDED."openai_conversation_id") '
+    'RETURNING "user_id"'
+)
+
+
+def _interaction_write(
+    *, session: AISession, interaction: AIInteraction, log: UsageLog | None
+) -> None:
+    """Write the session upsert, the interaction and its usage row, all or nothing.
+
+    Runs inside the caller's transaction (``ai_interaction_log`` opens one).
+    PostgreSQL: the three writes in ONE statement, as parts of a data-modifying
+    ``WITH``; the usage row takes the session's owner from the upsert's
+    ``RETURNING`` (``usage_log_statement_parts``); then ``usage_log_written`` adds
+    the row to the usage rollup and checks the owner's budgets. Elsewhere
+    (SQLite): the same writes as separate statements, the usage row through
+    ``usage_log_insert``.
+
+    ``log.user_id`` becomes the session's owner after the upsert; a different
+    ``user_id`` the caller sent (``session.user_id``) is kept as
+    ``requested_user_id`` in the usage row's metadata.
+
+    Raises: IntegrityError (PostgreSQL) or _DuplicateRequest (elsewhere) when the
+    usage row's ``request_id`` is recorded already; nothing is written then.
+    """
+    postgres = connection.vendor == "postgresql"
+    upsert = _SESSION_UPSERT.format(greatest="GREATEST" if postgres else "MAX")
+    session_sql, params = insert_sql(session)
+    requested = session.user_id
+    if not postgres:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{session_sql} {upsert}", params)
+            (owner,) = cursor.fetchone()
+            interaction.save(force_insert=True)
+            if log is not None:
+                _usage_owner_set(log, owner=owner, requested=requested)
+                _row, created = usage_log_insert(log=log)
+                if not created:
+                    raise _DuplicateRequest
+        return
+
+    interaction_sql, interaction_params = insert_sql(interaction)
+    parts = [f"s AS ({session_sql} {upsert})", f"i AS ({interaction_sql})"]
+    params += interaction_params
+    if log is not None:
+        in_statement = UsageLog(**{f.attname: getattr(log, f.attname) for f in log._meta.fields})
+        # The owner is known only inside the statement, from the upsert's RETURNING.
+        # RawSQL: fixed SQL, the values are parameters.
+        owner_sql = '(SELECT "user_id" FROM s)'
+        owner = RawSQL(owner_sql, [], output_field=CharField())  # noqa: S611
+        in_statement.user_id = owner
+        if requested:
+            in_statement.metadata = RawSQL(  # noqa: S611
+                f"(CASE WHEN {owner_sql} IS DISTINCT FROM %s THEN %s ELSE %s END)",
+                [
+                    requested,
+                    JSONField().get_db_prep_value(
+                        {**log.metadata, "requested_user_id": requested}, connection
+                    ),
+                    JSONField().get_db_prep_value(log.metadata, connection),
+                ],
+                output_field=JSONField(),
+            )
+        for part, part_params in usage_log_statement_parts(in_statement, name="u"):
+            parts.append(part)
+            params += part_params
+    with connection.cursor() as cursor:
+        # The parts are Django's compiled INSERTs; every value is a parameter.
+        cursor.execute(f'WITH {", ".join(parts)} SELECT "user_id" FROM s', params)  # noqa: S608
+        (owner,) = cursor.fetchone()
+    if log is not None:
+        _usage_owner_set(log, owner=owner, requested=requested)
+        usage_log_written(log=log)
+
+
+def _usage_owner_set(log: UsageLog, *, owner: str | None, requested: str | None) -> None:
+    log.user_id = owner
+    if requested and requested != owner:
+        log.metadata["requested_user_id"] = requested

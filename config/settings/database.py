@@ -19,7 +19,9 @@ def database_from_url(url: str, env: environ.Env) -> dict:
     Supavisor in transaction mode never meets a cursor or prepared statement
     from another client (Django docs, "Transaction pooling and server-side
     cursors"; psycopg docs, "Prepared statements"). Optional psycopg pool when
-    ``DATABASE_POOL_MAX_SIZE`` > 0.
+    ``DATABASE_POOL_MAX_SIZE`` > 0. The engine is ``common.db_backends.postgresql``
+    (Django's, whose health check skips a connection used within
+    ``DATABASE_HEALTH_CHECK_IDLE_SECONDS``, default 1 s).
 
     Timeouts, so that a hung database costs a request seconds, not minutes:
     ``DATABASE_CONNECT_TIMEOUT`` (seconds, default 3; libpq's ``connect_timeout``,
@@ -41,6 +43,9 @@ def database_from_url(url: str, env: environ.Env) -> dict:
     db = env.db_url_config(url)
     db.setdefault("OPTIONS", {})
     if db["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with a cheaper per-request health check (see the module).
+        db["ENGINE"] = "common.db_backends.postgresql"
+        db["HEALTH_CHECK_IDLE_SECONDS"] = env.float("DATABASE_HEALTH_CHECK_IDLE_SECONDS", 1.0)
         db["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", True)
         db["OPTIONS"].setdefault("prepare_threshold", None)
         db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 3))

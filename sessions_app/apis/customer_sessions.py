@@ -29,6 +29,7 @@ from common.authentication import (
 )
 from common.fields import PhoneNumberField, TextIdField
 from common.permissions import IsApiClient, IsCustomer, has_api_key
+from common.serializers import representer
 from sessions_app import services
 from sessions_app.authentication import VERIFY_BEARER
 from sessions_app.models import CustomerSession
@@ -83,11 +84,12 @@ _TokenSessionEnvelope = inline_serializer(
 )
 
 
+# Built once: these routes answer every kiosk tap and chat message.
+_session_data = representer(CustomerSessionSerializer)
+
+
 def _with_token(session: CustomerSession) -> dict[str, Any]:
-    return {
-        "session_token": session.session_token,
-        "session": CustomerSessionSerializer(session).data,
-    }
+    return {"session_token": session.session_token, "session": _session_data(session)}
 
 
 class CustomerApi(APIView):
@@ -206,7 +208,7 @@ class SessionUpdateApi(CustomerApi):
             session_token=self.session_token(request),
             metadata_patch=data.validated_data["metadata"],
         )
-        return Response({"session": CustomerSessionSerializer(session).data})
+        return Response({"session": _session_data(session)})
 
 
 class SessionEndApi(CustomerApi):
@@ -223,4 +225,4 @@ class SessionEndApi(CustomerApi):
     )
     def post(self, request: Request) -> Response:
         session = services.customer_session_end(session_token=self.session_token(request))
-        return Response({"session": CustomerSessionSerializer(session).data})
+        return Response({"session": _session_data(session)})

@@ -9,17 +9,18 @@ import re
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import JSONField, QuerySet
 from django.utils import timezone
 
-from common.db import insert_or_read, update_returning
+from common.db import fetch_instances, insert_or_read, returning_columns, update_returning
+from common.db_functions import JSONMergePatch
 from common.exceptions import NotFoundError
-from common.merge_patch import json_merge_patch
 from common.phones import phone_normalize
 from sessions_app.models import CustomerSession
 
@@ -39,6 +40,49 @@ def _session_not_found() -> NotFoundError:
         "No active session for this token or phone (unknown, logged out or expired).",
         code="session_not_found",
     )
+
+
+def _token_shaped(session_token: str | None) -> bool:
+    return bool(session_token) and _TOKEN_SHAPE.match(session_token or "") is not None
+
+
+@cache
+def _touch_by_token_sql(vendor: str, *, patch: bool) -> str:
+    """The restore's (and, with ``patch``, the update's) one statement, written once:
+    the ORM would build and compile it again on every request, which costs more
+    CPU than the database round trip takes."""
+    merge = JSONMergePatch.function_for(vendor)
+    set_metadata = f', "metadata" = {merge}("metadata", %s)' if patch else ""
+    columns = returning_columns(CustomerSession)
+    # Fixed SQL: the names and the function are ours, every value is a parameter.
+    return (
+        f'UPDATE "sessions" SET "last_activity" = %s, "expires_at" = %s{set_metadata} '  # noqa: S608
+        f'WHERE "session_token" = %s AND "status" = \'active\' AND "expires_at" > %s '
+        f"RETURNING {columns}"
+    )
+
+
+def _touch_by_token(
+    session_token: str, *, now: datetime, metadata_patch: dict[str, Any] | None = None
+) -> CustomerSession | None:
+    """``_touch_active`` for one token, in the statement written once above; a
+    metadata patch (RFC 7396) is merged by the database in the same UPDATE."""
+    ops = connection.ops
+    params: list[Any] = [
+        ops.adapt_datetimefield_value(now),
+        ops.adapt_datetimefield_value(now + _ttl()),
+    ]
+    if metadata_patch is not None:
+        params.append(JSONField().get_db_prep_value(metadata_patch, connection))
+    params += [session_token, ops.adapt_datetimefield_value(now)]
+    sql = _touch_by_token_sql(connection.vendor, patch=metadata_patch is not None)
+    rows = fetch_instances(CustomerSession, sql, params)
+    if rows:
+        return rows[0]
+    CustomerSession.objects.filter(
+        session_token=session_token, status=Status.ACTIVE, expires_at__lte=now
+    ).update(status=Status.EXPIRED)
+    return None
 
 
 def _token_filter(session_token: str | None) -> QuerySet[CustomerSession] | None:
@@ -63,6 +107,15 @@ def _touch_active(queryset: QuerySet[CustomerSession], *, now: datetime) -> Cust
     return None
 
 
+# A start for a phone with a live active session continues it: its window slides
+# to the new row's; its channel and metadata stay. One whose window has run out is
+# left alone (and comes back read, to be marked expired).
+_START_CONTINUES = (
+    '"last_activity" = EXCLUDED."last_activity", "expires_at" = EXCLUDED."expires_at" '
+    'WHERE "sessions"."expires_at" > EXCLUDED."last_activity"'
+)
+
+
 def customer_session_start(
     *, phone: str, channel: str, customer_id: str, metadata: dict | None = None
 ) -> tuple[CustomerSession, bool]:
@@ -79,8 +132,9 @@ def customer_session_start(
     its token and its window slides. An active session whose time ran out is
     marked ``expired`` and a new one is created.
 
-    Race-safe: the partial unique index on ``phone WHERE status = 'active'``
-    decides (``common.db.insert_or_read``); a losing INSERT continues the winner.
+    One statement (``common.db.insert_or_read`` with ``DO UPDATE``), outside any
+    transaction: the partial unique index on ``phone WHERE status = 'active'``
+    decides, so concurrent starts for one phone end on the same row.
 
     Raises: django ValidationError for an invalid phone or metadata that is not
     a JSON object.
@@ -88,30 +142,28 @@ def customer_session_start(
     if metadata is not None and not isinstance(metadata, dict):
         raise ValidationError({"metadata": "Must be a JSON object."})
     phone = phone_normalize(phone)
-    phone_sessions = CustomerSession.objects.filter(phone=phone)
-    with transaction.atomic():
-        for _attempt in range(5):
-            now = timezone.now()
-            existing = _touch_active(phone_sessions, now=now)
-            if existing is not None:
-                return existing, False
-            session, created = insert_or_read(
-                CustomerSession(
-                    customer_id=customer_id,
-                    phone=phone,
-                    channel=channel,
-                    status=Status.ACTIVE,
-                    created_at=now,
-                    last_activity=now,
-                    expires_at=now + _ttl(),
-                    metadata=metadata or {},
-                ),
-                conflict="sessions_one_active_per_phone",
-            )
-            if created:
-                return session, True
-            # Another request created the phone's active session first: loop to
-            # continue that one (or replace it when its window has run out).
+    for _attempt in range(5):
+        now = timezone.now()
+        session, created = insert_or_read(
+            CustomerSession(
+                customer_id=customer_id,
+                phone=phone,
+                channel=channel,
+                status=Status.ACTIVE,
+                created_at=now,
+                last_activity=now,
+                expires_at=now + _ttl(),
+                metadata=metadata or {},
+            ),
+            conflict="sessions_one_active_per_phone",
+            on_conflict_update=_START_CONTINUES,
+        )
+        if created or session.expires_at > now:
+            return session, created
+        # The phone's active session has run out: mark it expired, then start anew.
+        CustomerSession.objects.filter(pk=session.pk, status=Status.ACTIVE).update(
+            status=Status.EXPIRED
+        )
     # The phone stays out of the message (it is personal data).
     raise RuntimeError("could not start or continue a customer session after 5 attempts")
 
@@ -131,9 +183,8 @@ def customer_session_restore(
     django ValidationError for an unparseable phone.
     """
     now = timezone.now()
-    by_token = _token_filter(session_token)
-    if by_token is not None:
-        session = _touch_active(by_token, now=now)
+    if session_token and _token_shaped(session_token):
+        session = _touch_by_token(session_token, now=now)
         if session is not None:
             return session
     if phone:
@@ -149,27 +200,20 @@ def customer_session_update(*, session_token: str, metadata_patch: dict) -> Cust
     """Merge ``metadata_patch`` into the session's metadata and slide its window.
 
     The patch is a JSON Merge Patch (RFC 7396): keys are merged recursively and
-    a ``null`` value deletes the key. The row is locked (SELECT … FOR UPDATE) so
-    two concurrent patches both land.
+    a ``null`` value deletes the key. One ``UPDATE … RETURNING``: the database
+    merges the patch (``common.db_functions.JSONMergePatch``) into the row as it
+    is once locked, so two concurrent patches both land.
 
     Returns: the updated session.
     Raises: NotFoundError (404) for an unknown, logged-out or expired session
     (a run-out active one is marked ``expired``).
     """
-    by_token = _token_filter(session_token)
-    if by_token is None:
+    if not _token_shaped(session_token):
         raise _session_not_found()
-    now = timezone.now()
-    with transaction.atomic():
-        session = by_token.select_for_update().filter(status=Status.ACTIVE).first()
-        if session is not None and session.expires_at > now:
-            session.metadata = json_merge_patch(session.metadata or {}, metadata_patch)
-            session.last_activity = now
-            session.expires_at = now + _ttl()
-            session.save(update_fields=["metadata", "last_activity", "expires_at"])
-            return session
-    by_token.filter(status=Status.ACTIVE, expires_at__lte=now).update(status=Status.EXPIRED)
-    raise _session_not_found()
+    session = _touch_by_token(session_token, now=timezone.now(), metadata_patch=metadata_patch)
+    if session is None:
+        raise _session_not_found()
+    return session
 
 
 def customer_session_end(*, session_token: str) -> CustomerSession:

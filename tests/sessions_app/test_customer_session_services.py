@@ -26,7 +26,8 @@ def test_start_then_start_again_continues():
         )
 
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) == 1 and statements[0].startswith("UPDATE")  # UPDATE … RETURNING
+    # One INSERT … ON CONFLICT … DO UPDATE … RETURNING slides the existing row.
+    assert len(statements) == 1 and "ON CONFLICT" in statements[0]
 
     assert (created, created_again) == (True, False)
     assert again.session_id == first.session_id

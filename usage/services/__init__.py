@@ -24,6 +24,8 @@ from usage.services.ingest import (
     usage_log_build,
     usage_log_create,
     usage_log_insert,
+    usage_log_statement_parts,
+    usage_log_written,
     usage_logs_insert,
     usage_normalize,
 )
@@ -45,6 +47,8 @@ __all__ = [
     "usage_log_build",
     "usage_log_create",
     "usage_log_insert",
+    "usage_log_statement_parts",
+    "usage_log_written",
     "usage_logs_insert",
     "usage_normalize",
     "usage_quota_check",

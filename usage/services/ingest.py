@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from common.db import INTEGER_MAX, insert_new_rows, insert_or_read
+from common.db import INTEGER_MAX, insert_new_rows, insert_or_read, insert_sql
 from usage.models import UsageLog
 from usage.pricing import price_call
 
@@ -308,6 +308,30 @@ def usage_logs_insert(*, logs: list[UsageLog], now: datetime | None = None) -> l
         if written:
             _rolled_up(written=written, now=now)
     return written
+
+
+def usage_log_statement_parts(log: UsageLog, *, name: str) -> list[tuple[str, list[Any]]]:
+    """``log``'s row as parts of a data-modifying ``WITH`` statement (PostgreSQL),
+    for a caller that writes it together with other rows in one statement
+    (``interactions.services.ai_interaction_log``).
+
+    The first part is ``<name> AS (INSERT INTO usage_logs … RETURNING *)``, a plain
+    INSERT: a recorded ``request_id`` fails the whole statement (IntegrityError),
+    so nothing of it is written. The caller then calls ``usage_log_written`` in the
+    same transaction, so the rollup and the budgets see the row.
+
+    Returns: ``[(sql, params), …]`` in order.
+    """
+    sql, params = insert_sql(log)
+    return [(f"{name} AS ({sql} RETURNING *)", params)]
+
+
+def usage_log_written(*, log: UsageLog) -> None:
+    """Roll up a usage row that the caller inserted itself (``usage_log_statement_parts``)
+    and check its user's budgets, in the caller's transaction; sets
+    ``log.budget_exceeded``. Call it inside the transaction of the insert, so the
+    rollup never differs from the raw rows."""
+    _rolled_up(written=[log], now=None)
 
 
 def usage_log_insert(*, log: UsageLog) -> tuple[UsageLog, bool]:
