@@ -87,7 +87,7 @@ class AutoSchema(_AutoSchema):
         query parameter or header, ``code`` says why. The fields' own codes are listed
         in the description (services add codes of their own, e.g. ``not_found``,
         ``out_of_range``, ``database_refused_value``)."""
-        return ValidationErrorResponseSerializer
+        return ApiValidationErrorResponseSerializer
 
     def _should_add_parse_error_response(self) -> bool:
         # Only a request body is parsed; a GET never answers parse_error or 413.
@@ -194,7 +194,7 @@ ErrorResponse409Serializer = _client_error(
 )
 
 
-class ValidationErrorItemSerializer(serializers.Serializer):
+class ApiValidationErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="e.g. required, invalid, invalid_choice, not_found")
     detail = serializers.CharField()
     attr = serializers.CharField(
@@ -203,11 +203,11 @@ class ValidationErrorItemSerializer(serializers.Serializer):
     )
 
 
-class ValidationErrorResponseSerializer(serializers.Serializer):
+class ApiValidationErrorResponseSerializer(serializers.Serializer):
     """400: a field, query parameter or header is missing or bad; nothing was written."""
 
     type = serializers.ChoiceField(choices=ValidationErrorEnum.choices)
-    errors = ValidationErrorItemSerializer(many=True)  # type: ignore[assignment]
+    errors = ApiValidationErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 def error_response(status: int, description: str) -> OpenApiResponse:
