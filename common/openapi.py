@@ -151,6 +151,11 @@ class ErrorCode404Enum(models.TextChoices):
     AI_SESSION_NOT_FOUND = "ai_session_not_found"
 
 
+class ErrorCode429Enum(models.TextChoices):
+    THROTTLED = "throttled"  # the caller's rate limit (common.throttling)
+    BUDGET_EXCEEDED = "budget_exceeded"  # a usage budget is used up
+
+
 class ErrorCode409Enum(models.TextChoices):
     CONFLICT = "conflict"
     SESSION_ID_TAKEN = "session_id_taken"
@@ -189,6 +194,12 @@ ErrorResponse403Serializer = _client_error(
     403, ErrorCode403Enum, "403: these credentials may not call this operation."
 )
 ErrorResponse404Serializer = _client_error(404, ErrorCode404Enum, "404: no such resource.")
+ErrorResponse429Serializer = _client_error(
+    429,
+    ErrorCode429Enum,
+    "429: the caller's rate limit (``throttled``) or a usage budget "
+    "(``budget_exceeded``) is spent; ``Retry-After`` says when to retry.",
+)
 ErrorResponse409Serializer = _client_error(
     409, ErrorCode409Enum, "409: the request conflicts with the stored state."
 )

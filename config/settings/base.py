@@ -191,6 +191,7 @@ DRF_STANDARDIZED_ERRORS = {
         "403": "common.openapi.ErrorResponse403Serializer",
         "404": "common.openapi.ErrorResponse404Serializer",
         "413": "common.openapi.ErrorResponse413Serializer",
+        "429": "common.openapi.ErrorResponse429Serializer",
         "503": "common.openapi.ErrorResponse503Serializer",
     },
 }
