@@ -149,6 +149,7 @@ class ErrorCode404Enum(models.TextChoices):
     NOT_FOUND = "not_found"
     SESSION_NOT_FOUND = "session_not_found"
     AI_SESSION_NOT_FOUND = "ai_session_not_found"
+    DOCUMENT_NOT_FOUND = "document_not_found"
 
 
 class ErrorCode429Enum(models.TextChoices):
@@ -161,6 +162,7 @@ class ErrorCode409Enum(models.TextChoices):
     SESSION_ID_TAKEN = "session_id_taken"
     SESSION_ENDED = "session_ended"
     DUPLICATE_REQUEST_ID = "duplicate_request_id"
+    DOCUMENT_DELETED = "document_deleted"
 
 
 def _client_error(status: int, enum: type[models.TextChoices], doc: str) -> type:
