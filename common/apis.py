@@ -26,6 +26,7 @@ class HealthzApi(APIView):
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
+    throttle_classes: list[type] = []  # a probe must never get 429
 
     @extend_schema(responses={200: _status_serializer}, tags=["health"])
     def get(self, request: Request) -> Response:
@@ -39,6 +40,7 @@ class ReadyzApi(APIView):
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
+    throttle_classes: list[type] = []  # a probe must never get 429
 
     @extend_schema(responses={200: _status_serializer}, tags=["health"])
     def get(self, request: Request) -> Response:

@@ -16,12 +16,20 @@ from typing import Any
 from django.core import signals
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_standardized_errors.handler import ExceptionHandler as _ExceptionHandler
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import (
+    APIException,
+    AuthenticationFailed,
+    ErrorDetail,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    Throttled,
+)
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
@@ -29,6 +37,7 @@ from rest_framework.response import Response
 from common.exceptions import ConflictError, NotFoundError, QuotaExceededError
 from common.middleware import request_failure_note
 from common.parsers import RequestBodyTooLarge
+from common.throttling import throttle_refused_request
 
 
 class DatabaseUnavailable(APIException):
@@ -68,14 +77,34 @@ class TooManyRequests(APIException):
         self.headers = headers or {}
 
 
+DATABASE_REFUSED_VALUE = "database_refused_value"
+
+
+def database_refused_value(request: Any) -> DRFValidationError:
+    """400 for a value the database refused (a ``DataError``: out of range, malformed)
+    that validation let through. Every value a caller sends is validated first; this
+    is the backstop. A GET's only input is its query string, so each query parameter
+    sent is named (its value is never echoed, nor logged); otherwise the body."""
+    names = sorted(getattr(request, "query_params", {}) or {}) if request is not None else []
+    detail = "The database refused this value (out of range or malformed)."
+    if getattr(request, "method", None) not in ("GET", "HEAD") or not names:
+        names = ["non_field_errors"]
+    return DRFValidationError(
+        {name: [ErrorDetail(detail, code=DATABASE_REFUSED_VALUE)] for name in names}
+    )
+
+
 class ExceptionHandler(_ExceptionHandler):
     """drf-standardized-errors' handler, extended with the service layer's errors:
     Django ValidationError → 400 naming the field, NotFoundError → 404,
     ConflictError → 409, QuotaExceededError → 429 with ``Retry-After`` and its
-    headers, a lost database → 503, and Django's own body-size check
+    headers, a value the database refused (``DataError``) → 400 naming the query
+    parameters, a lost database → 503, and Django's own body-size check
     (``DATA_UPLOAD_MAX_MEMORY_SIZE``, set to ``REQUEST_BODY_MAX_BYTES``) → 413."""
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, DataError):
+            return database_refused_value(self.context.get("request"))
         if isinstance(exc, DjangoValidationError):
             return DRFValidationError(detail=get_error_detail(exc))
         if isinstance(exc, NotFoundError):
@@ -114,7 +143,16 @@ class ExceptionHandler(_ExceptionHandler):
 
 
 def exception_handler(exc: Exception, context: Any) -> Response | None:
-    """DRF ``EXCEPTION_HANDLER``: format ``exc`` as the JSON error body above."""
+    """DRF ``EXCEPTION_HANDLER``: format ``exc`` as the JSON error body above.
+
+    A request refused at authentication or permission (401/403) still counts
+    against its caller's rate limit (DRF checks throttles only after both), so
+    guessing keys or tokens is throttled too: once the bucket is spent the answer
+    is 429 with ``Retry-After``."""
+    if isinstance(exc, NotAuthenticated | AuthenticationFailed | PermissionDenied):
+        wait = throttle_refused_request(context.get("request"), context.get("view"))
+        if wait is not None:
+            exc = Throttled(wait)
     return ExceptionHandler(exc, context).run()
 
 

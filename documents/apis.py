@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from common.authentication import ApiKeyAuthentication
 from common.filters import query_params_parse
+from common.openapi import error_response
 from common.pagination import cursor_pagination
 from common.permissions import IsApiClient, IsSignedInUser, signed_in_user_id
 from documents import selectors, services
@@ -309,7 +310,7 @@ class DocumentAccessListApi(DocumentErrorsMixin, APIView):
         responses={
             201: DocumentAccessSerializer,
             200: DocumentAccessSerializer,
-            409: OpenApiResponse(description="the document is deleted (document_deleted)"),
+            409: error_response(409, "the document is deleted (document_deleted)"),
         },
         tags=["documents"],
     )

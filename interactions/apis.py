@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from common.authentication import ApiKeyAuthentication
 from common.db import INTEGER_MAX
 from common.filters import query_params_parse
+from common.openapi import error_response
 from common.pagination import cursor_pagination
 from common.permissions import IsApiClient, IsSignedInUser, signed_in_user_id
 from common.serializers import representer
@@ -283,7 +284,11 @@ class AISessionCreateApi(APIView):
 
     @extend_schema(
         request=AISessionCreateInputSerializer,
-        responses={201: AISessionCreatedSerializer, 200: AISessionCreatedSerializer},
+        responses={
+            201: AISessionCreatedSerializer,
+            200: AISessionCreatedSerializer,
+            409: error_response(409, "session_id_taken: the id belongs to another user"),
+        },
         tags=["ai sessions"],
     )
     def post(self, request):
@@ -326,7 +331,13 @@ class InteractionCreateApi(APIView):
 
     @extend_schema(
         request=InteractionCreateInputSerializer,
-        responses={201: AIInteractionLoggedSerializer, 200: AIInteractionLoggedSerializer},
+        responses={
+            201: AIInteractionLoggedSerializer,
+            200: AIInteractionLoggedSerializer,
+            409: error_response(
+                409, "duplicate_request_id: the request_id's usage row has no interaction"
+            ),
+        },
         tags=["ai sessions"],
     )
     def post(self, request):

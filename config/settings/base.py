@@ -164,12 +164,15 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "common.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.errors.exception_handler",
+    # Rate limits per caller (key, token, user, IP); rates and cache below.
+    "DEFAULT_THROTTLE_CLASSES": ["common.throttling.CallerRateThrottle"],
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    # The library's list plus 413 (body too large) and 503 (database down).
+    # The library's list plus 413 (body too large) and 503 (database down); 409 is
+    # declared by the operations that answer it (common.openapi.error_response).
     "ALLOWED_ERROR_STATUS_CODES": [
         "400",
         "401",
@@ -184,7 +187,11 @@ DRF_STANDARDIZED_ERRORS = {
         "503",
     ],
     "ERROR_SCHEMAS": {
+        "401": "common.openapi.ErrorResponse401Serializer",
+        "403": "common.openapi.ErrorResponse403Serializer",
+        "404": "common.openapi.ErrorResponse404Serializer",
         "413": "common.openapi.ErrorResponse413Serializer",
+        "429": "common.openapi.ErrorResponse429Serializer",
         "503": "common.openapi.ErrorResponse503Serializer",
     },
 }
@@ -193,6 +200,34 @@ API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
 # /api/schema/ and /api/docs/: public (True) or staff only (False: the admin's
 # login). Public by default for a local run; production turns it off.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
+# --- Caches and rate limits -------------------------------------------------
+# Redis when REDIS_URL is set (redis://host:6379/0, rediss:// for TLS): the cache
+# and the rate-limit counters every worker shares. Without it, the counters live
+# in the database cache's table (django_cache, created by the migrations) and the
+# default cache is per process. A dead Redis fails fast (1 s), never hangs a request.
+REDIS_URL = env("REDIS_URL", default="")
+_REDIS_CACHE = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": REDIS_URL,
+    "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+}
+CACHES = {
+    "default": _REDIS_CACHE
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {**_REDIS_CACHE, "KEY_PREFIX": "throttle"}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"},
+}
+THROTTLE_CACHE = "throttle"
+# Requests per caller in DRF's syntax (N/s, N/min, N/hour, N/day); empty: no limit.
+# An API key is a whole channel (a kiosk gateway fronting hundreds of devices:
+# 500 requests/s on average); a customer token, a signed-in user or an IP is one
+# person or device.
+THROTTLE_RATE_API_KEY = env("THROTTLE_RATE_API_KEY", default="30000/min")
+THROTTLE_RATE_USER = env("THROTTLE_RATE_USER", default="600/min")
+THROTTLE_RATE_CUSTOMER = env("THROTTLE_RATE_CUSTOMER", default="300/min")
+THROTTLE_RATE_ANON = env("THROTTLE_RATE_ANON", default="60/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Retail & document-chat backend",

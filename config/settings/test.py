@@ -22,3 +22,7 @@ if "DATABASE_STATEMENT_TIMEOUT" not in env.ENVIRON and "options" in DATABASES["d
         "statement_timeout=0",
         DATABASES["default"]["OPTIONS"]["options"],  # noqa: F405
     )
+# No rate limits in the suite (a test's requests are not a caller's traffic, and
+# query-count assertions count the application's statements); the throttle tests
+# set rates themselves.
+THROTTLE_RATE_API_KEY = THROTTLE_RATE_USER = THROTTLE_RATE_CUSTOMER = THROTTLE_RATE_ANON = ""

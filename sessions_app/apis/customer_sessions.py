@@ -11,7 +11,6 @@ from typing import Any, NoReturn
 
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     inline_serializer,
 )
@@ -28,6 +27,7 @@ from common.authentication import (
     caller_kind,
 )
 from common.fields import PhoneNumberField, TextIdField
+from common.openapi import error_response
 from common.permissions import IsApiClient, IsCustomer, has_api_key
 from common.serializers import representer
 from sessions_app import services
@@ -220,7 +220,7 @@ class SessionEndApi(CustomerApi):
 
     @extend_schema(
         request=None,
-        responses={200: _SessionEnvelope, 404: OpenApiResponse(description="unknown token")},
+        responses={200: _SessionEnvelope, 404: error_response(404, "unknown token")},
         tags=["customer sessions"],
     )
     def post(self, request: Request) -> Response:

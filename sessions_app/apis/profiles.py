@@ -1,17 +1,18 @@
 """``GET /api/v1/me/``: the signed-in user's own profile."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.openapi import error_response
 from common.permissions import IsSignedInUser
 from sessions_app.authentication import SupabaseJWTAuthentication
 from sessions_app.models import UserProfile
 
 ERROR_RESPONSES = {
-    401: OpenApiResponse(description="no or an invalid Bearer token"),
+    401: error_response(401, "no or an invalid Bearer token"),
 }
 
 

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from common.authentication import StaffSessionAuthentication
 from common.client_ip import client_ip
+from common.openapi import error_response
 from common.pagination import cursor_pagination
 from common.permissions import IsAdminRole, IsSignedInUser, IsStaff
 from sessions_app import selectors, services
@@ -34,6 +35,15 @@ JSON_FIELD_MAX_BYTES = 16 * 1024
 def _small_json_object(value: dict[str, Any]) -> None:
     if len(json.dumps(value, separators=(",", ":"))) > JSON_FIELD_MAX_BYTES:
         raise serializers.ValidationError(f"At most {JSON_FIELD_MAX_BYTES} bytes of JSON.")
+
+
+SESSION_ID_PATH_PARAMETER = OpenApiParameter(
+    "session_id",
+    str,
+    OpenApiParameter.PATH,
+    pattern=rf"^{SESSION_ID_REGEX}$",
+    description="the client-generated id the session was started with",
+)
 
 
 class UserSessionSerializer(serializers.ModelSerializer):
@@ -170,7 +180,7 @@ class UserSessionListCreateApi(generics.ListAPIView):
         responses={
             201: UserSessionSerializer,
             200: UserSessionSerializer,
-            409: OpenApiResponse(description="session_id belongs to another user"),
+            409: error_response(409, "session_id belongs to another user"),
             **_ERROR_RESPONSES,
         },
         tags=["user sessions"],
@@ -204,11 +214,12 @@ class UserSessionHeartbeatApi(APIView):
     permission_classes = [IsSignedInUser]
 
     @extend_schema(
+        parameters=[SESSION_ID_PATH_PARAMETER],
         request=UserSessionHeartbeatInputSerializer,
         responses={
             200: UserSessionSerializer,
-            404: OpenApiResponse(description="no such session of the caller"),
-            409: OpenApiResponse(description="the session ended or timed out"),
+            404: error_response(404, "no such session of the caller"),
+            409: error_response(409, "the session ended or timed out"),
             **_ERROR_RESPONSES,
         },
         tags=["user sessions"],
@@ -238,10 +249,11 @@ class UserSessionEndApi(APIView):
     permission_classes = [IsSignedInUser]
 
     @extend_schema(
+        parameters=[SESSION_ID_PATH_PARAMETER],
         request=UserSessionEndInputSerializer,
         responses={
             200: UserSessionSerializer,
-            404: OpenApiResponse(description="no such session of the caller"),
+            404: error_response(404, "no such session of the caller"),
             **_ERROR_RESPONSES,
         },
         tags=["user sessions"],
@@ -274,7 +286,7 @@ class UserSessionSummaryApi(APIView):
     @extend_schema(
         responses={
             200: UserSessionSummarySerializer,
-            403: OpenApiResponse(description="not an admin"),
+            403: error_response(403, "not an admin"),
             **_ERROR_RESPONSES,
         },
         tags=["user sessions"],
