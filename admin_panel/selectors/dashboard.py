@@ -213,8 +213,7 @@ def _as_date(value: object) -> date:
 def _usage_by_day_and_model(first: date, last: date) -> list[dict]:
     """[{day, model, calls, unpriced_calls, cost_usd}] of the UTC days ``first``..``last``."""
     source = usage_source(first=first, last=last)
-    rows = source.rows.values(day=source.day, model=source.model).annotate(**source.measures)
-    return [{**row, "day": _as_date(row["day"])} for row in rows]
+    return list(source.rows.values("day", "model").annotate(**source.measures))
 
 
 def _interactions_by_day_and_model(first: date, last: date) -> dict[tuple[date, str], int]:
@@ -320,13 +319,12 @@ def _cost_by_user(first: date, last: date) -> dict[str, tuple[int, int]]:
     with a priced call only."""
     source = usage_source(first=first, last=last)
     rows = (
-        source.rows.exclude(user_id=None)
-        .exclude(user_id="")  # the rollup's "no user"
-        .values(uid=source.user_id)
+        source.rows.exclude(user_id="")  # the rollup's "no user"
+        .values("user_id")
         .annotate(**source.measures)
         .filter(cost_usd__gt=0)
     )
-    return {row["uid"]: (row["calls"], int(row["cost_usd"] / _PICO)) for row in rows}
+    return {row["user_id"]: (row["calls"], int(row["cost_usd"] / _PICO)) for row in rows}
 
 
 def _sum_by_user(past: dict, current: dict) -> dict:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from admin_panel.selectors.dashboard import dashboard_figures
 from admin_panel.selectors.periods import periods_for
-from tests.usage.factories import UsageLogFactory
+from tests.usage.factories import RecordedUsageLogFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +94,9 @@ def test_the_page_costs_the_same_queries_whatever_the_data(
     staff_client.get(INDEX)  # warms the one-minute migrations cache
     with django_assert_num_queries(15) as first:
         staff_client.get(INDEX)
-    UsageLogFactory.create_batch(40, user_id=str(known_data.bob.pk), cost_usd=Decimal("0.01"))
+    RecordedUsageLogFactory.create_batch(
+        40, user_id=str(known_data.bob.pk), cost_usd=Decimal("0.01")
+    )
     call_command("expire_sessions", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
     with django_assert_num_queries(len(first.captured_queries)):
@@ -118,11 +120,11 @@ def test_previous_month_is_compared_up_to_the_same_day():
 
 def test_month_cost_and_change_at_a_fixed_time():
     now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-    UsageLogFactory(created_at=now, cost_usd=Decimal("3.00"))
-    UsageLogFactory(created_at=now - timedelta(days=2), cost_usd=Decimal("1.00"))
-    UsageLogFactory(created_at=datetime(2026, 2, 5, tzinfo=UTC), cost_usd=Decimal("2.00"))
+    RecordedUsageLogFactory(created_at=now, cost_usd=Decimal("3.00"))
+    RecordedUsageLogFactory(created_at=now - timedelta(days=2), cost_usd=Decimal("1.00"))
+    RecordedUsageLogFactory(created_at=datetime(2026, 2, 5, tzinfo=UTC), cost_usd=Decimal("2.00"))
     # After the same day of February: not in the comparison.
-    UsageLogFactory(created_at=datetime(2026, 2, 20, tzinfo=UTC), cost_usd=Decimal("9.00"))
+    RecordedUsageLogFactory(created_at=datetime(2026, 2, 20, tzinfo=UTC), cost_usd=Decimal("9.00"))
 
     board = dashboard_figures(now=now)
     month = board.cost[2]
@@ -160,8 +162,8 @@ def test_the_dashboard_is_staff_only(client):
 
 def test_past_days_are_cached_until_the_day_ends_and_today_is_live(staff_client):
     staff_client.get(INDEX)
-    UsageLogFactory(cost_usd=Decimal("2.00"))  # today: shown at once
-    UsageLogFactory(cost_usd=Decimal("5.00"), created_at=timezone.now() - timedelta(days=1))
+    RecordedUsageLogFactory(cost_usd=Decimal("2.00"))  # today: shown at once
+    RecordedUsageLogFactory(cost_usd=Decimal("5.00"), created_at=timezone.now() - timedelta(days=1))
 
     today, _week, _month = staff_client.get(INDEX).context["dashboard"].cost
     assert (today.value, today.previous) == (Decimal("2.00"), Decimal(0))

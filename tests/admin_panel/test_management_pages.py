@@ -21,7 +21,7 @@ from tests.sessions_app.factories import (
     UserProfileFactory,
     UserSessionFactory,
 )
-from tests.usage.factories import UsageLogFactory
+from tests.usage.factories import RecordedUsageLogFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +102,7 @@ def _interactions(n):
 def _ai_sessions(n):
     for session in AISessionFactory.create_batch(n):
         AIInteractionFactory(session=session)
-        UsageLogFactory(ai_session=session)
+        RecordedUsageLogFactory(ai_session=session)
 
 
 def _profiles(n):
@@ -110,7 +110,7 @@ def _profiles(n):
 
 
 def _usage(n):
-    UsageLogFactory.create_batch(n, ai_session=AISessionFactory())
+    RecordedUsageLogFactory.create_batch(n, ai_session=AISessionFactory())
 
 
 def _runs(n):
