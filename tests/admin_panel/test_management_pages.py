@@ -170,7 +170,7 @@ def _sync_runs(n):
 
 
 def _rollup(n):
-    for i in range(n):
+    for _ in range(n):
         RecordedUsageLogFactory(user_id=f"user-{uuid.uuid4()}")
 
 
