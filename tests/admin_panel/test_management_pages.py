@@ -370,6 +370,31 @@ def test_a_user_page_shows_their_activity(staff_client, known_data, django_asser
         staff_client.get(url)
 
 
+def test_a_user_page_shows_their_documents_grants_and_budget(
+    staff_client, known_data, django_assert_num_queries
+):
+    bob = known_data.bob
+    DocumentFactory(owner=bob, title="Price list")
+    DocumentFactory(owner=bob, title="Old list", status="deleted")
+    shared = DocumentFactory(owner=known_data.ann, title="Ann's handbook")
+    DocumentAccessFactory(document=shared, user=bob, permission="read")
+    Budget.objects.create(user_id=str(bob.pk), name="Bob monthly", limit_usd=Decimal("0.40"))
+    url = f"/admin/sessions_app/userprofile/{bob.pk}/change/"
+
+    html = staff_client.get(url).content.decode()
+
+    assert '<span id="user-documents">1</span> (1 ready)' in html
+    assert "Price list" in html and "Old list" in html  # the newest ten, deleted shown
+    assert '<span id="user-grants">1</span>' in html and "Ann&#x27;s handbook" in html
+    # $0.50 this month against $0.40: used up.
+    assert "Bob monthly" in html and "$0.4000" in html and "used up" in html
+    DocumentFactory.create_batch(12, owner=bob)  # more than the page lists
+    for document in DocumentFactory.create_batch(12, owner=known_data.ann):
+        DocumentAccessFactory(document=document, user=bob)
+    with django_assert_num_queries(len(_queries(staff_client, url))):
+        staff_client.get(url)
+
+
 def _queries(client, url):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
