@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -113,26 +114,42 @@ def test_admin_and_swagger_ui_run_under_the_policy_in_a_browser(live_server, dja
 
     django_user_model.objects.create_superuser("admin", "a@example.com", "pw-for-browser")
     violations: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.expose_function("reportViolation", lambda text: violations.append(text))
-        page.add_init_script(
-            "document.addEventListener('securitypolicyviolation', e => "
-            "window.reportViolation(e.violatedDirective + ' ' + e.blockedURI));"
-        )
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", "pw-for-browser")
-        page.click("input[type=submit]")
-        page.wait_for_selector("#site-name")
-        page.goto(f"{live_server.url}/admin/sessions_app/customersession/")
-        page.wait_for_selector("#changelist")
-        page.goto(f"{live_server.url}/api/docs/")
-        page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
-        page.wait_for_selector(".opblock", timeout=20_000)  # the schema was fetched
-        title = page.inner_text(".swagger-ui .info .title")
-        browser.close()
+    result: dict = {}
+
+    def drive() -> None:
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+                page = browser.new_page()
+                page.expose_function("reportViolation", lambda text: violations.append(text))
+                page.add_init_script(
+                    "document.addEventListener('securitypolicyviolation', e => "
+                    "window.reportViolation(e.violatedDirective + ' ' + e.blockedURI));"
+                )
+                page.goto(f"{live_server.url}/admin/login/")
+                page.fill("#id_username", "admin")
+                page.fill("#id_password", "pw-for-browser")
+                page.click("input[type=submit]")
+                page.wait_for_selector("#site-name")
+                page.goto(f"{live_server.url}/admin/sessions_app/customersession/")
+                page.wait_for_selector("#changelist")
+                page.goto(f"{live_server.url}/api/docs/")
+                page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+                page.wait_for_selector(".opblock", timeout=20_000)  # the schema was fetched
+                title = page.inner_text(".swagger-ui .info .title")
+                browser.close()
+            result["title"] = title
+        except BaseException as exc:  # re-raised in the test's thread
+            result["error"] = exc
+
+    # Its own thread: the session-wide Playwright of the admin's browser tests owns
+    # an event loop in this one, and a second sync Playwright refuses to start there.
+    thread = threading.Thread(target=drive)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    title = result["title"]
 
     assert violations == []
     assert "Retail" in title
