@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from common.admin import CsvExportMixin, ReadOnlyAdminMixin
 from documents import services
 from documents.exceptions import DocumentPermissionDenied, OpenAIUnavailable
 from documents.models import Document, DocumentAccess, DocumentSyncRun
@@ -26,7 +27,7 @@ class DocumentAccessInline(admin.TabularInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(CsvExportMixin, admin.ModelAdmin):
     list_display = [
         "title",
         "owner",
@@ -37,8 +38,11 @@ class DocumentAdmin(admin.ModelAdmin):
         "short_error",
         "created_at",
     ]
+    # The owner filter lists only owners present in the rows shown (index
+    # ``(user_id, status, created_at)``); status: index ``(status, created_at)``.
     list_filter = ["status", ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["owner"]
+    ordering = ["-created_at"]
     show_full_result_count = False  # no second COUNT(*) over the whole table
     search_fields = ["title", "filename", "^openai_file_id"]
     search_help_text = "Title or file name (contains), or an OpenAI file id (starts with)."
@@ -116,8 +120,24 @@ class DocumentAdmin(admin.ModelAdmin):
             self.message_user(request, line, level=messages.ERROR)
 
 
+@admin.register(DocumentAccess)
+class DocumentAccessAdmin(CsvExportMixin, admin.ModelAdmin):
+    """Every grant: who may read or manage which document, granted by whom and when.
+    Grants are also edited inline on each document."""
+
+    list_display = ["document", "user", "permission", "granted_by", "granted_at"]
+    list_filter = ["permission"]  # index (permission, granted_at)
+    list_select_related = ["document", "user", "granted_by"]
+    raw_id_fields = ["document", "user", "granted_by"]
+    search_fields = ["=user__id", "=document__id", "^document__openai_file_id", "=user__email"]
+    search_help_text = "User id or document id (exact), OpenAI file id (starts with), email."
+    date_hierarchy = "granted_at"
+    ordering = ["-granted_at"]
+    show_full_result_count = False
+
+
 @admin.register(DocumentSyncRun)
-class DocumentSyncRunAdmin(admin.ModelAdmin):
+class DocumentSyncRunAdmin(ReadOnlyAdminMixin, CsvExportMixin, admin.ModelAdmin):
     """When ``sync_openai_files`` ran and what it found (read-only)."""
 
     list_display = [
@@ -131,15 +151,9 @@ class DocumentSyncRunAdmin(admin.ModelAdmin):
         "refreshed",
         "error",
     ]
-    list_filter = ["outcome", "dry_run"]
+    list_filter = ["outcome"]  # the partial unique index finds the running one
+    search_fields = ["=vector_store_id"]
+    search_help_text = "Vector store id (exact)."
     show_full_result_count = False
     date_hierarchy = "started_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+    ordering = ["-started_at"]

@@ -41,6 +41,7 @@ from documents.models import Document, DocumentAccess
 from documents.openapi import (
     ErrorResponse413Serializer,
     ErrorResponse415Serializer,
+    ErrorResponse429Serializer,
     ErrorResponse502Serializer,
 )
 from sessions_app.authentication import SupabaseJWTAuthentication
@@ -218,6 +219,30 @@ class DocumentListCreateApi(DocumentErrorsMixin, generics.ListAPIView):
 
     @extend_schema(
         request={"multipart/form-data": DocumentUploadSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                int,
+                OpenApiParameter.HEADER,
+                response=[429],
+                description="seconds until every used-up budget allows calls again",
+            ),
+            OpenApiParameter(
+                "RateLimit-Policy",
+                str,
+                OpenApiParameter.HEADER,
+                response=[429],
+                description='one item per budget and limit: "budget-<id>-usd";q=<US cents>;'
+                'w=<window seconds>, "budget-<id>-tokens";q=<tokens>;w=…',
+            ),
+            OpenApiParameter(
+                "RateLimit",
+                str,
+                OpenApiParameter.HEADER,
+                response=[429],
+                description='"budget-<id>-usd";r=<remaining cents>;t=<seconds to reset>, …',
+            ),
+        ],
         responses={
             201: DocumentSerializer,
             200: OpenApiResponse(
@@ -225,6 +250,7 @@ class DocumentListCreateApi(DocumentErrorsMixin, generics.ListAPIView):
             ),
             413: ErrorResponse413Serializer,
             415: ErrorResponse415Serializer,
+            429: ErrorResponse429Serializer,
             502: _502,
         },
         tags=["documents"],
@@ -234,7 +260,9 @@ class DocumentListCreateApi(DocumentErrorsMixin, generics.ListAPIView):
 
         Checked before anything leaves the server: size ≤ ``DOCUMENT_MAX_BYTES``
         (413 ``file_too_large``), an allowed type judged by extension and content
-        (415 ``unsupported_file_type``), a non-empty file (400 naming ``file``).
+        (415 ``unsupported_file_type``), a non-empty file (400 naming ``file``),
+        the uploader's usage budgets (429 ``budget_exceeded`` with ``Retry-After``,
+        ``RateLimit-Policy`` and ``RateLimit`` when one is used up).
         Content this user already uploaded (same SHA-256, not deleted or failed):
         200 with that document, no call to OpenAI. Otherwise uploaded to OpenAI and
         attached to the vector store with attributes ``document_id`` and

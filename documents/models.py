@@ -160,7 +160,12 @@ class DocumentAccess(models.Model):
                 name="document_access_permission_valid",
             ),
         ]
-        indexes = [models.Index(fields=["user", "document"], name="document_access_user")]
+        indexes = [
+            models.Index(fields=["user", "document"], name="document_access_user"),
+            # The admin's list: newest grants first, by date, by permission.
+            models.Index(fields=["granted_at"], name="document_access_granted"),
+            models.Index(fields=["permission", "granted_at"], name="document_access_perm"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} may {self.permission}"

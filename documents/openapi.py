@@ -1,4 +1,4 @@
-"""OpenAPI descriptions of the documents API's own error answers (413, 415, 502),
+"""OpenAPI descriptions of the documents API's own error answers (413, 415, 429, 502),
 in the project's JSON error format."""
 
 from django.db import models
@@ -13,6 +13,10 @@ class ErrorCode413Enum(models.TextChoices):
 class ErrorCode415Enum(models.TextChoices):
     UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+
+
+class ErrorCode429Enum(models.TextChoices):
+    BUDGET_EXCEEDED = "budget_exceeded"
 
 
 class ErrorCode502Enum(models.TextChoices):
@@ -50,6 +54,13 @@ ErrorResponse415Serializer = _error_serializers(
     ClientErrorEnum,
     "415: the file's extension or content is not an allowed format, or the body is not "
     "multipart/form-data.",
+)
+ErrorResponse429Serializer = _error_serializers(
+    "429",
+    ErrorCode429Enum,
+    ClientErrorEnum,
+    "429: a usage budget of the uploader is used up; nothing was sent to OpenAI. "
+    "Retry-After gives the seconds until the budget allows calls again.",
 )
 ErrorResponse502Serializer = _error_serializers(
     "502",

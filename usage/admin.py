@@ -132,7 +132,7 @@ class UsageLogAdmin(ReadOnlyAdminMixin, CsvExportMixin, admin.ModelAdmin):
 
 
 @admin.register(UsageDaily)
-class UsageDailyAdmin(admin.ModelAdmin):
+class UsageDailyAdmin(ReadOnlyAdminMixin, CsvExportMixin, admin.ModelAdmin):
     """Usage per UTC day, user, service and model (what every figure is read from).
     Read-only; superusers may recompute selected days from the raw rows."""
 
@@ -151,22 +151,16 @@ class UsageDailyAdmin(admin.ModelAdmin):
         "cost",
         "raw_rows",
     ]
-    list_filter = ["service", ("day", admin.DateFieldListFilter)]
+    # Day: the unique key (day, user_id, service, model) leads with it. No service
+    # filter: no index leads with the service (search by model or user instead).
+    list_filter = [("day", admin.DateFieldListFilter)]
     search_fields = ["=user_id", "=model"]
     search_help_text = "User id or model (exact)."
+    date_hierarchy = "day"
     ordering = ["-day", "user_id", "service", "model"]
     show_full_result_count = False
     list_per_page = 100
     actions = ["rebuild_days"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_rebuild_permission(self, request) -> bool:
         """Recomputing rollups locks the table for a moment: superusers only."""
@@ -229,7 +223,7 @@ class BudgetForm(forms.ModelForm):
 
 
 @admin.register(Budget)
-class BudgetAdmin(admin.ModelAdmin):
+class BudgetAdmin(CsvExportMixin, admin.ModelAdmin):
     """Spend / token limits per role or per user, with their windows and thresholds."""
 
     form = BudgetForm
@@ -247,6 +241,7 @@ class BudgetAdmin(admin.ModelAdmin):
     ]
     list_filter = ["window", "role"]
     search_fields = ["=user_id", "name"]
+    date_hierarchy = "created_at"
     ordering = ["id"]
     show_full_result_count = False
 
@@ -361,7 +356,7 @@ class UserBudgetInline(admin.TabularInline):
 
 
 @admin.register(UsageAlert)
-class UsageAlertAdmin(admin.ModelAdmin):
+class UsageAlertAdmin(ReadOnlyAdminMixin, CsvExportMixin, admin.ModelAdmin):
     """Budget thresholds crossed: one per budget, user, window and threshold."""
 
     list_display = [
@@ -376,14 +371,10 @@ class UsageAlertAdmin(admin.ModelAdmin):
     list_filter = ["threshold", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=user_id"]
     list_select_related = ["budget"]
+    raw_id_fields = ["budget"]
+    date_hierarchy = "created_at"
     ordering = ["-created_at"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="threshold", ordering="threshold")
     def percent(self, obj: UsageAlert) -> str:

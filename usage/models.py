@@ -295,6 +295,9 @@ class Budget(models.Model):
         indexes = [
             models.Index(fields=["user_id"], name="usage_budget_user_idx"),
             models.Index(fields=["role"], name="usage_budget_role_idx"),
+            # The admin's filter and date hierarchy.
+            models.Index(fields=["window"], name="usage_budget_window_idx"),
+            models.Index(fields=["created_at"], name="usage_budget_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -336,7 +339,11 @@ class UsageAlert(models.Model):
                 name="usage_alert_once",
             ),
         ]
-        indexes = [models.Index(fields=["created_at"], name="usage_alert_created_idx")]
+        indexes = [
+            models.Index(fields=["created_at"], name="usage_alert_created_idx"),
+            # The admin's threshold filter, newest first.
+            models.Index(fields=["threshold", "created_at"], name="usage_alert_threshold_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} at {self.threshold:%} of budget {self.budget_id}"

@@ -30,11 +30,15 @@ from django.utils import timezone
 
 from admin_panel.selectors.periods import Period, Periods, day_start, periods_for
 from admin_panel.selectors.usage_source import usage_source
+from documents.models import Document
 from interactions.models import AIInteraction, AISession
 from sessions_app.models import CustomerSession, UserProfile, UserSession
 from sessions_app.selectors import user_sessions_active_summary
+from usage.models import Budget, UsageAlert
+from usage.selectors import budget_window
 
 TOP_USERS = 10
+BUDGETS_LISTED = 10  # budgets over a threshold listed by name (all are counted)
 CHART_SERIES_MAX = 8  # models / channels drawn apart; the rest is summed as "other"
 OTHER = "other"
 UNKNOWN_MODEL = "(unknown)"
@@ -110,6 +114,20 @@ class TopUser:
 
 
 @dataclass(frozen=True)
+class BudgetOverThreshold:
+    """One user's budget past an alert threshold in its current window: the highest
+    threshold crossed (a fraction, 0.8 = 80 %) and the use recorded when it was
+    crossed (USD, input + output tokens); ``url`` lists that user's alerts."""
+
+    budget: Budget
+    user_id: str
+    threshold: Decimal
+    used_usd: Decimal
+    used_tokens: int
+    url: str
+
+
+@dataclass(frozen=True)
 class Dashboard:
     """Everything the front page shows, plus ``charts`` (JSON-ready series)."""
 
@@ -124,6 +142,9 @@ class Dashboard:
     unpriced_calls_month: int
     calls_month: int
     top_users: list[TopUser]
+    documents: list[Count_]
+    budgets_over_threshold: list[BudgetOverThreshold]
+    budgets_over_threshold_total: int
     charts: dict
 
     @property
@@ -134,11 +155,18 @@ class Dashboard:
     def user_sessions_total(self) -> int:
         return sum(c.count for c in self.user_sessions)
 
+    @property
+    def documents_total(self) -> int:
+        """Documents in every status but ``deleted``."""
+        return sum(c.count for c in self.documents if c.key != Document.Status.DELETED)
+
 
 def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
     """All figures of the front page at ``now`` (default: the current time), UTC days.
 
-    Queries: 8 with a warm cache (4 more on a cold one), whatever the data.
+    Queries: 11 with a warm cache (4 more on a cold one), whatever the data: the
+    8 of sessions, interactions and usage, documents by status, budgets, and
+    their alerts of the current windows.
     """
     now = now or timezone.now()
     periods = periods_for(now.astimezone(UTC).date())
@@ -156,6 +184,7 @@ def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
     )
     ai_today, ai_week = _ai_sessions_started(periods)
     top_users = _top_users(periods.month)
+    over_threshold = _budgets_over_threshold(now)
     return Dashboard(
         periods=periods,
         customer_sessions=_customer_sessions_active(now),
@@ -174,6 +203,9 @@ def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
         ),
         calls_month=sum(row["calls"] for row in usage if periods.month.contains(row["day"])),
         top_users=top_users,
+        documents=_documents_by_status(),
+        budgets_over_threshold=over_threshold[:BUDGETS_LISTED],
+        budgets_over_threshold_total=len(over_threshold),
         charts={
             "days": [day.isoformat() for day in periods.chart_days],
             "interactions": _stack(periods, {key: float(n) for key, n in interactions.items()}),
@@ -213,8 +245,7 @@ def _as_date(value: object) -> date:
 def _usage_by_day_and_model(first: date, last: date) -> list[dict]:
     """[{day, model, calls, unpriced_calls, cost_usd}] of the UTC days ``first``..``last``."""
     source = usage_source(first=first, last=last)
-    rows = source.rows.values(day=source.day, model=source.model).annotate(**source.measures)
-    return [{**row, "day": _as_date(row["day"])} for row in rows]
+    return list(source.rows.values("day", "model").annotate(**source.measures))
 
 
 def _interactions_by_day_and_model(first: date, last: date) -> dict[tuple[date, str], int]:
@@ -320,13 +351,12 @@ def _cost_by_user(first: date, last: date) -> dict[str, tuple[int, int]]:
     with a priced call only."""
     source = usage_source(first=first, last=last)
     rows = (
-        source.rows.exclude(user_id=None)
-        .exclude(user_id="")  # the rollup's "no user"
-        .values(uid=source.user_id)
+        source.rows.exclude(user_id="")  # the rollup's "no user"
+        .values("user_id")
         .annotate(**source.measures)
         .filter(cost_usd__gt=0)
     )
-    return {row["uid"]: (row["calls"], int(row["cost_usd"] / _PICO)) for row in rows}
+    return {row["user_id"]: (row["calls"], int(row["cost_usd"] / _PICO)) for row in rows}
 
 
 def _sum_by_user(past: dict, current: dict) -> dict:
@@ -366,3 +396,54 @@ def _top_users(month: Period) -> list[TopUser]:
             )
         )
     return result
+
+
+def _documents_by_status() -> list[Count_]:
+    """Documents per status (every status, zeros included): one grouped count read
+    from the index ``(status, created_at)``."""
+    counts = dict(Document.objects.order_by().values_list("status").annotate(n=Count("id")))
+    return [
+        Count_(key=value, label=str(label), count=counts.get(value, 0))
+        for value, label in Document.Status.choices
+    ]
+
+
+def _budgets_over_threshold(now: datetime) -> list[BudgetOverThreshold]:
+    """Each (budget, user) with an alert recorded since the start of the budget's
+    current window (``usage.selectors.budget_window``: UTC day, week from Monday,
+    calendar month, or the last N x 24 hours), highest threshold first.
+
+    Alerts are recorded by the usage insert, in its transaction, the moment a
+    threshold is crossed, so this reads the small alerts table (index on
+    ``created_at``), never the usage. Two queries: the budgets, their alerts.
+    """
+    budgets = {budget.pk: budget for budget in Budget.objects.order_by()}
+    if not budgets:
+        return []
+    starts = {pk: budget_window(budget=budget, now=now)[0] for pk, budget in budgets.items()}
+    alerts = (
+        UsageAlert.objects.filter(created_at__gte=min(starts.values()), budget_id__in=budgets)
+        .order_by()
+        .values_list("budget_id", "user_id", "threshold", "used_usd", "used_tokens", "created_at")
+    )
+    highest: dict[tuple[int, str], tuple] = {}
+    for budget_id, user_id, threshold, used_usd, used_tokens, created_at in alerts:
+        if created_at < starts[budget_id]:
+            continue  # crossed in an earlier window of this budget
+        key = (budget_id, user_id)
+        if key not in highest or threshold > highest[key][0]:
+            highest[key] = (threshold, used_usd, used_tokens)
+    changelist = reverse("admin:usage_usagealert_changelist")
+    rows = [
+        BudgetOverThreshold(
+            budget=budgets[budget_id],
+            user_id=user_id,
+            threshold=threshold,
+            used_usd=used_usd,
+            used_tokens=used_tokens,
+            url=f"{changelist}?q={user_id}",
+        )
+        for (budget_id, user_id), (threshold, used_usd, used_tokens) in highest.items()
+    ]
+    rows.sort(key=lambda row: (-row.threshold, -row.used_usd, row.user_id))
+    return rows

@@ -26,6 +26,14 @@ def change_pct(value: float | None) -> str:
     return f"{sign}{abs(value):.1f} %"
 
 
+@register.filter
+def percent(value: Decimal | float | None) -> str:
+    """A fraction as a percentage: ``0.95`` → ``95 %``; ``—`` for none."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value) * 100:.0f} %"
+
+
 @register.inclusion_tag("admin_panel/user_activity.html")
 def user_activity_panel(profile: UserProfile | None) -> dict:
     """The activity block of a user profile's page (nothing on the add page)."""

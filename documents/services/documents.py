@@ -36,6 +36,7 @@ from documents.openai_gateway import (
     openai_unavailable,
 )
 from sessions_app.models import UserProfile
+from usage.services import usage_quota_check
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,8 @@ def document_create(
     Steps (each one short statement, none inside a transaction held across a
     call to OpenAI):
     1. ``document_file_check`` (size, type, empty) — nothing leaves the server on
-       failure.
+       failure; then the owner's usage budgets (``usage_quota_check``): a user
+       who has used up a budget is refused before anything is written or sent.
     2. INSERT the row (``uploaded``) with ``common.db.insert_or_read`` on the
        unique index ``documents_one_live_copy_per_owner``: the same content
        (SHA-256) already live for this owner (``uploaded``, ``processing`` or
@@ -129,11 +131,14 @@ def document_create(
         title: default: ``filename``.
 
     Returns: ``(document, created)``.
-    Raises: what ``document_file_check`` raises; OpenAIUnavailable (502) when an
+    Raises: what ``document_file_check`` raises; QuotaExceededError (429 with
+    ``Retry-After`` and the RateLimit headers) when a usage budget of ``owner`` is
+    used up; OpenAIUnavailable (502) when an
     OpenAI call fails, times out or cannot be made — the row then stays as
     ``failed`` with ``last_error`` and nothing is left on OpenAI.
     """
     content_type = document_file_check(filename=filename, size_bytes=size_bytes, file=file)
+    usage_quota_check(user_id=str(owner.pk))
     vector_store_id = configured_vector_store_id()
     client = openai_client()
     data = file.read()

@@ -17,7 +17,7 @@ from tests.sessions_app.factories import (
     UserProfileFactory,
     UserSessionFactory,
 )
-from tests.usage.factories import UsageLogFactory
+from tests.usage.factories import RecordedUsageLogFactory
 
 
 @dataclass
@@ -48,12 +48,14 @@ def make_known_data() -> KnownData:
     AISessionFactory(created_at=now - timedelta(days=10))
     AIInteractionFactory.create_batch(4, session=today_sessions[0], model_used="gpt-4o")
     AIInteractionFactory(session=today_sessions[1], model_used="gpt-4o-mini")
-    UsageLogFactory(user_id=str(ann.pk), request_model="gpt-4o", cost_usd=Decimal("1.00"))
-    UsageLogFactory(user_id=str(bob.pk), request_model="gpt-4o-mini", cost_usd=Decimal("0.50"))
-    UsageLogFactory(
+    RecordedUsageLogFactory(user_id=str(ann.pk), request_model="gpt-4o", cost_usd=Decimal("1.00"))
+    RecordedUsageLogFactory(
+        user_id=str(bob.pk), request_model="gpt-4o-mini", cost_usd=Decimal("0.50")
+    )
+    RecordedUsageLogFactory(
         user_id=str(bob.pk), request_model="ft:custom", cost_usd=None, price_unknown=True
     )
-    UsageLogFactory(
+    RecordedUsageLogFactory(
         user_id=str(ann.pk),
         request_model="gpt-4o",
         cost_usd=Decimal("0.75"),

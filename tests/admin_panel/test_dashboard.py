@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from admin_panel.selectors.dashboard import dashboard_figures
 from admin_panel.selectors.periods import periods_for
-from tests.usage.factories import UsageLogFactory
+from tests.documents.factories import DocumentFactory
+from tests.usage.factories import RecordedUsageLogFactory
+from usage.models import Budget, UsageAlert
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +52,58 @@ def test_figures_from_known_data(staff_client, known_data):
     assert board.unpriced_calls_month == 1
     html = response.content.decode()
     assert "$1.5000" in html and "+100.0 %" in html
+
+
+def test_documents_by_status_and_budgets_over_a_threshold(staff_client, known_data):
+    DocumentFactory.create_batch(2, owner=known_data.ann)  # ready
+    DocumentFactory(owner=known_data.ann, status="failed", last_error="invalid_file")
+    DocumentFactory(owner=known_data.ann, status="deleted")
+    # Bob: $0.50 earlier + $0.50 now of a $1.20 budget (83 %) crosses 80 % only;
+    # Ann: $2.00 of $10 (20 %), none.
+    Budget.objects.create(
+        user_id=str(known_data.bob.pk), limit_usd=Decimal("1.20"), alert_thresholds=[0.8, 0.95]
+    )
+    Budget.objects.create(user_id=str(known_data.ann.pk), limit_usd=Decimal("10"))
+    RecordedUsageLogFactory(user_id=str(known_data.bob.pk), cost_usd=Decimal("0.50"))
+    RecordedUsageLogFactory(user_id=str(known_data.ann.pk), cost_usd=Decimal("1.00"))
+
+    response = staff_client.get(INDEX)
+    board = response.context["dashboard"]
+
+    documents = {c.key: c.count for c in board.documents}
+    assert documents == {
+        "uploaded": 0,
+        "processing": 0,
+        "ready": 2,
+        "failed": 1,
+        "deleted": 1,
+        "missing": 0,
+    }
+    assert board.documents_total == 3
+    assert board.budgets_over_threshold_total == 1
+    (over,) = board.budgets_over_threshold
+    assert (over.user_id, over.threshold) == (str(known_data.bob.pk), Decimal("0.8"))
+    html = response.content.decode()
+    assert 'id="figure-documents"' in html and 'id="figure-budgets"' in html
+    assert "80 %" in html
+
+
+def test_an_alert_of_an_earlier_window_is_not_over_the_threshold_now():
+    now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    budget = Budget.objects.create(user_id="u-1", limit_usd=Decimal(1), window="daily")
+    UsageAlert.objects.create(
+        budget=budget,
+        user_id="u-1",
+        threshold=Decimal("0.8"),
+        window_start=now - timedelta(days=1),
+        used_usd=Decimal("0.9"),
+        used_tokens=0,
+        created_at=now - timedelta(hours=13),  # yesterday's window
+    )
+
+    assert dashboard_figures(now=now).budgets_over_threshold_total == 0
+    yesterday_late = now - timedelta(hours=12, minutes=30)
+    assert dashboard_figures(now=yesterday_late).budgets_over_threshold_total == 1
 
 
 def test_top_users_link_to_their_profile_page(staff_client, known_data):
@@ -91,10 +145,16 @@ def test_chart_series_travel_as_json_not_inline_script(staff_client, known_data)
 def test_the_page_costs_the_same_queries_whatever_the_data(
     staff_client, known_data, django_assert_num_queries
 ):
+    # 18: sessions, users, usage, interactions, health (15), documents by status,
+    # budgets, and the alerts of their current windows (3).
+    Budget.objects.create(user_id=str(known_data.bob.pk), limit_usd=Decimal("0.10"))
     staff_client.get(INDEX)  # warms the one-minute migrations cache
-    with django_assert_num_queries(15) as first:
+    with django_assert_num_queries(18) as first:
         staff_client.get(INDEX)
-    UsageLogFactory.create_batch(40, user_id=str(known_data.bob.pk), cost_usd=Decimal("0.01"))
+    DocumentFactory.create_batch(3, owner=known_data.bob)
+    RecordedUsageLogFactory.create_batch(
+        40, user_id=str(known_data.bob.pk), cost_usd=Decimal("0.01")
+    )
     call_command("expire_sessions", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
     with django_assert_num_queries(len(first.captured_queries)):
@@ -118,11 +178,11 @@ def test_previous_month_is_compared_up_to_the_same_day():
 
 def test_month_cost_and_change_at_a_fixed_time():
     now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-    UsageLogFactory(created_at=now, cost_usd=Decimal("3.00"))
-    UsageLogFactory(created_at=now - timedelta(days=2), cost_usd=Decimal("1.00"))
-    UsageLogFactory(created_at=datetime(2026, 2, 5, tzinfo=UTC), cost_usd=Decimal("2.00"))
+    RecordedUsageLogFactory(created_at=now, cost_usd=Decimal("3.00"))
+    RecordedUsageLogFactory(created_at=now - timedelta(days=2), cost_usd=Decimal("1.00"))
+    RecordedUsageLogFactory(created_at=datetime(2026, 2, 5, tzinfo=UTC), cost_usd=Decimal("2.00"))
     # After the same day of February: not in the comparison.
-    UsageLogFactory(created_at=datetime(2026, 2, 20, tzinfo=UTC), cost_usd=Decimal("9.00"))
+    RecordedUsageLogFactory(created_at=datetime(2026, 2, 20, tzinfo=UTC), cost_usd=Decimal("9.00"))
 
     board = dashboard_figures(now=now)
     month = board.cost[2]
@@ -160,8 +220,8 @@ def test_the_dashboard_is_staff_only(client):
 
 def test_past_days_are_cached_until_the_day_ends_and_today_is_live(staff_client):
     staff_client.get(INDEX)
-    UsageLogFactory(cost_usd=Decimal("2.00"))  # today: shown at once
-    UsageLogFactory(cost_usd=Decimal("5.00"), created_at=timezone.now() - timedelta(days=1))
+    RecordedUsageLogFactory(cost_usd=Decimal("2.00"))  # today: shown at once
+    RecordedUsageLogFactory(cost_usd=Decimal("5.00"), created_at=timezone.now() - timedelta(days=1))
 
     today, _week, _month = staff_client.get(INDEX).context["dashboard"].cost
     assert (today.value, today.previous) == (Decimal("2.00"), Decimal(0))

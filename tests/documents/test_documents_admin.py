@@ -130,7 +130,7 @@ def test_deleting_from_openai_needs_the_delete_permission(client, django_user_mo
 
     actions = client.get(DOCUMENTS).context["action_form"].fields["action"].choices
 
-    assert [name for name, _ in actions if name] == ["refresh_status"]
+    assert [name for name, _ in actions if name] == ["refresh_status", "export_csv"]
 
 
 def test_the_sync_runs_are_listed_read_only(staff_client):

@@ -23,3 +23,15 @@ class UsageLogFactory(factory.django.DjangoModelFactory):
     price_source = "genai-prices"
     request_id = factory.Sequence(lambda n: f"req-{n}")
     created_at = factory.LazyFunction(timezone.now)
+
+
+class RecordedUsageLogFactory(UsageLogFactory):
+    """A call recorded as the services record it: the raw row, its ``usage_daily``
+    rollup and the budgets' alerts, in one transaction (``usage_log_insert``)."""
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from usage.services import usage_log_insert
+
+        row, _created = usage_log_insert(log=model_class(*args, **kwargs))
+        return row
