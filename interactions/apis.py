@@ -394,6 +394,14 @@ class InteractionCreateApi(APIView):
     total below input + output, a ``request_id`` without ``usage``), and nothing
     is written. The usage row's ``user_id`` is the session's owner;
     ``budget_exceeded`` is true when that owner is now over one of their budgets.
+
+    ``citations`` (the answer's ``file_citation`` annotations) and ``retrieved``
+    (the ``file_search_call.results`` entries), at most 100 each, are stored in
+    the same transaction (one more INSERT) and answered as ``citations``, each
+    linked to the document holding its file (``document_id`` null while the file
+    is unknown here). A bad item is a 400 naming it (``citations.3.file_id``) and
+    nothing is written; a duplicate request answers the first request's
+    citations.
     """
 
     authentication_classes = [ApiKeyAuthentication, *VERIFY_BEARER]
@@ -460,7 +468,11 @@ class AIInteractionListApi(generics.ListAPIView):
 
     The history oldest first, cursor-paginated (``?cursor=``, ``?page_size=`` ≤ 200).
     404 ``ai_session_not_found`` for an unknown session or one owned by someone
-    else. Two queries per page (the session, the page) whatever its size.
+    else. Each interaction carries ``citations``: a citation's ``document_id`` and
+    ``openai_file_id`` are shown to an API key (the AI backend) and to admins,
+    and to a signed-in user only for documents they own or hold a grant on
+    (otherwise only the ``filename``). Three queries per page (the session, the
+    page, the page's citations with the reader's rights) whatever its size.
     """
 
     authentication_classes = [SupabaseJWTAuthentication, ApiKeyAuthentication]
