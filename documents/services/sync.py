@@ -10,8 +10,8 @@ about who owns them. A run:
    attribute when that user exists here (else none), id from its
    ``document_id`` attribute when free, status from the store, file name and
    size from ``files.retrieve`` (the ``files`` listing when there are more than
-   a page of them); citations written while those files were unknown here are
-   linked to the new documents (one set-based ``UPDATE``);
+   a page of them); citations written while their files were unknown here are
+   linked to the documents now holding them (one set-based ``UPDATE``);
 4. refreshes the status of the documents it knows (``in_progress`` →
    processing, ``completed`` → ready, ``failed``/``cancelled`` → failed; a
    ``missing`` one whose file came back gets its status again);
@@ -258,13 +258,10 @@ def documents_sync(
         if not dry_run:
             now = timezone.now()
             Document.objects.bulk_create(new_documents, ignore_conflicts=True)
-            if new_documents:
-                # Answers may have cited these files before we knew them.
-                linked = interaction_citations_link(
-                    file_ids=[d.openai_file_id for d in new_documents if d.openai_file_id]
-                )
-                if linked:
-                    logger.info("Linked %d earlier citations to new documents.", linked)
+            # Answers may have cited the new files before we knew them.
+            linked = interaction_citations_link()
+            if linked:
+                logger.info("Linked %d earlier citations to their documents.", linked)
             for (status, last_error), pks in changes.items():
                 for i in range(0, len(pks), _CHUNK):
                     Document.objects.filter(pk__in=pks[i : i + _CHUNK]).exclude(

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connections, router
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.sql import InsertQuery
 
 from documents.models import Document
@@ -22,8 +22,6 @@ from interactions.models import AIInteraction, InteractionCitation
 
 # Most annotations, and most search results, one interaction may carry.
 MAX_CITATIONS = 100
-# File ids per linking UPDATE (well below SQLite's bound on query parameters).
-LINK_CHUNK = 1000
 
 
 def _document_of(file_id: str) -> Subquery:
@@ -140,27 +138,28 @@ def interaction_citations_insert(
     return rows
 
 
-def interaction_citations_link(*, file_ids: Iterable[str]) -> int:
-    """Link the citations of ``file_ids`` that were written while their files were
-    unknown here to the documents that now hold those files.
+def interaction_citations_link() -> int:
+    """Link citations written while their file was unknown here to the documents
+    that now hold those files, in ONE set-based statement::
 
-    One set-based statement per 1,000 file ids: ``UPDATE interaction_citations
-    SET document_id = (SELECT id FROM documents WHERE openai_file_id =
-    interaction_citations.openai_file_id) WHERE document_id IS NULL AND
-    openai_file_id IN (…)``, served by the partial index on ``openai_file_id
-    WHERE document_id IS NULL``. Called by the registry sync for the files it has
-    just recorded; a file id no document holds links nothing.
+        UPDATE interaction_citations SET document_id = (SELECT id FROM documents
+            WHERE openai_file_id = interaction_citations.openai_file_id)
+        WHERE document_id IS NULL AND EXISTS (SELECT 1 FROM documents
+            WHERE openai_file_id = interaction_citations.openai_file_id)
+
+    Its cost follows the unlinked citations only (the partial index on
+    ``openai_file_id WHERE document_id IS NULL``), which stay few: every file
+    of our vector store becomes a document at the next sync. The registry sync
+    runs it on every run, so a citation committed while the sync was recording
+    its file is linked by the next run.
 
     Returns: the number of citations linked.
     """
-    ids = sorted(set(file_ids))
     document = (
         Document.objects.filter(openai_file_id=OuterRef("openai_file_id")).order_by().values("pk")
     )
-    linked = 0
-    for i in range(0, len(ids), LINK_CHUNK):
-        known = Document.objects.filter(openai_file_id__in=ids[i : i + LINK_CHUNK]).order_by()
-        linked += InteractionCitation.objects.filter(
-            document__isnull=True, openai_file_id__in=known.values("openai_file_id")
-        ).update(document_id=Subquery(document[:1]))
-    return linked
+    return (
+        InteractionCitation.objects.filter(document__isnull=True)
+        .filter(Exists(document))
+        .update(document_id=Subquery(document[:1]))
+    )

@@ -250,6 +250,19 @@ def test_citations_of_an_unknown_file_are_linked_when_the_sync_records_it(
     assert InteractionCitation.objects.get(openai_file_id="file-never-seen").document_id is None
 
 
+def test_a_citation_that_raced_the_sync_is_linked_by_the_next_run(fake_openai):
+    """A citation committed while the sync was recording its file missed that
+    run's UPDATE; the next run links it (the UPDATE covers every unlinked one)."""
+    file_id = fake_openai.file_add(filename="menu.md", vector_store_id="vs_test")
+    call_command("sync_openai_files", stdout=io.StringIO())
+    late = InteractionCitationFactory(openai_file_id=file_id, filename="menu.md")
+
+    call_command("sync_openai_files", stdout=io.StringIO())
+
+    late.refresh_from_db()
+    assert late.document_id == Document.objects.get(openai_file_id=file_id).pk
+
+
 # --- admin --------------------------------------------------------------------------
 
 

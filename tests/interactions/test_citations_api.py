@@ -4,6 +4,7 @@ with the history (``GET /api/v1/ai-sessions/{id}/interactions/``)."""
 import uuid
 
 import pytest
+from rest_framework.test import APIClient
 
 from documents.models import DocumentAccess
 from interactions.models import AIInteraction, AISession, InteractionCitation
@@ -17,6 +18,7 @@ from tests.interactions.factories import (
 )
 from tests.interactions.helpers import GPT4O_CHAT_USAGE
 from tests.sessions_app.user_factories import UserProfileFactory
+from tests.threads import run_in_threads
 from usage.models import UsageLog
 
 pytestmark = pytest.mark.django_db
@@ -321,3 +323,28 @@ def test_the_history_with_citations_is_a_constant_number_of_queries(
 
     results = response.json()["results"]
     assert len(results) == 42 and sum(len(r["citations"]) for r in results) == 2 + 40 * 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_with_citations_write_them_once(api_key):
+    body = {
+        "session_id": str(uuid.uuid4()),
+        "prompt": "question",
+        "response": "answer [1]",
+        "usage": GPT4O_CHAT_USAGE,
+        "openai_response_id": "resp_concurrent",
+        "citations": [annotation("file-a", 7), annotation("file-b", 9)],
+        "retrieved": [result("file-c", 0.4)],
+    }
+
+    def post(_i):
+        client = APIClient()
+        client.credentials(HTTP_X_API_KEY=api_key)
+        response = client.post(LOG, body, format="json")
+        return response.status_code, response.json()["citations"]
+
+    results = run_in_threads(8, post)
+
+    assert sorted(code for code, _ in results) == [200] * 7 + [201]
+    assert all(citations == results[0][1] for _, citations in results)
+    assert len(results[0][1]) == 3 and InteractionCitation.objects.count() == 3
