@@ -42,9 +42,9 @@ from documents.openapi import (
     ErrorResponse415Serializer,
     ErrorResponse502Serializer,
 )
+from interactions.citations.selectors import CitationStats, document_citation_stats
 from sessions_app.authentication import SupabaseJWTAuthentication
 from sessions_app.models import UserProfile
-from interactions.citations.selectors import CitationStats, document_citation_stats
 
 # Room for the multipart envelope and the other form fields around the file.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024

@@ -323,14 +323,14 @@ class InteractionCreateInputSerializer(serializers.Serializer):
         help_text="Stored on the session when it has none; never overwritten.",
     )
     metadata = serializers.DictField(required=False)
-    citations = FileCitationInputSerializer(
-        many=True,
+    citations = serializers.ListField(
+        child=FileCitationInputSerializer(),
         required=False,
         max_length=MAX_CITATIONS,
         help_text="the answer's file_citation annotations (at most 100)",
     )
-    retrieved = FileSearchResultInputSerializer(
-        many=True,
+    retrieved = serializers.ListField(
+        child=FileSearchResultInputSerializer(),
         required=False,
         max_length=MAX_CITATIONS,
         help_text="the file_search_call.results entries (at most 100)",

@@ -45,8 +45,14 @@ class InteractionCitationInline(_ReadOnlyInline):
     first (by position in the answer), then the retrieved ones (by rank)."""
 
     formset = _InteractionCitationsFormSet
-    fields = ["kind", "position", "filename", "openai_file_id", "document", "score"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "kind",
+        "position",
+        "filename",
+        "openai_file_id",
+        "document",
+        "score",
+    )
     verbose_name_plural = "citations"
 
 
@@ -63,8 +69,7 @@ class DocumentCitationInline(_ReadOnlyInline):
     to the interaction."""
 
     formset = _LatestCitationsFormSet
-    fields = ["created_at", "kind", "position", "score", "answer"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "kind", "position", "score", "answer")
     verbose_name_plural = f"latest citations (newest {LATEST_CITATIONS})"
 
     @admin.display(description="interaction")

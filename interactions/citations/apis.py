@@ -1,11 +1,13 @@
 """Citations seen from the documents: who cited a document, and which documents
 carry the assistant.
 
-Who may call (common.permissions):
+Who may call (signed-in users: ``sessions_app.authentication.SupabaseJWTAuthentication``;
+``common.permissions``):
 - ``GET /api/v1/documents/{id}/citations/``: a signed-in user who may manage the
   document (owner, ``manage`` grantee) or an admin; a ``read`` grantee gets 403,
   anyone else 404 (the document's existence stays hidden).
-- ``GET /api/v1/documents/analytics/``: admins (profile role ``admin``).
+- ``GET /api/v1/documents/analytics/``: admin users (profile role ``admin``) and
+  staff signed in to the Django admin (as the usage analytics).
 """
 
 from datetime import timedelta
@@ -14,16 +16,18 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.permissions import IsAdminRole, IsSignedInUser, signed_in_user_id
+from common.authentication import StaffSessionAuthentication
+from common.pagination import cursor_pagination
+from common.permissions import IsAdminRole, IsSignedInUser, IsStaff, signed_in_user_id
 from documents import selectors as document_selectors
 from documents.apis import DocumentErrorsMixin
 from documents.exceptions import DocumentPermissionDenied
 from documents.models import Document
 from interactions.citations import selectors
+from sessions_app.authentication import SupabaseJWTAuthentication
 
 # The analytics period when none is asked for: the last 30 UTC dates, today included.
 DEFAULT_PERIOD_DAYS = 30
@@ -49,21 +53,13 @@ class DocumentCitationSerializer(serializers.Serializer):
     response = serializers.CharField(allow_null=True)
 
 
-class DocumentCitationCursorPagination(CursorPagination):
-    """Newest first; ``?page_size=`` up to 200 (default 50)."""
-
-    ordering = ("-created_at", "-interaction_id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class DocumentCitationListApi(DocumentErrorsMixin, generics.GenericAPIView):
     """``GET /api/v1/documents/{id}/citations/`` — the owner, a ``manage`` grantee
     or an admin (signed-in users)."""
 
+    authentication_classes = [SupabaseJWTAuthentication]
     permission_classes = [IsSignedInUser]
-    pagination_class = DocumentCitationCursorPagination
+    pagination_class = cursor_pagination("-created_at", "-interaction_id")
     serializer_class = DocumentCitationSerializer
     filter_backends: list = []
 
@@ -82,7 +78,9 @@ class DocumentCitationListApi(DocumentErrorsMixin, generics.GenericAPIView):
             raise DocumentPermissionDenied(
                 "Only the owner or a manager may see which answers cited this document."
             )
-        page = self.paginate_queryset(selectors.document_citing_interactions(document=document))
+        page = (
+            self.paginate_queryset(selectors.document_citing_interactions(document=document)) or []
+        )
         interactions = selectors.interactions_by_id(ids=[row["interaction_id"] for row in page])
         me = signed_in_user_id(request)
         admin = getattr(request.user, "is_admin", False)
@@ -185,9 +183,11 @@ class CitationAnalyticsSerializer(serializers.Serializer):
     ["invalid", "min_value", "max_value"], field_name="limit", methods=["get"]
 )
 class CitationAnalyticsApi(APIView):
-    """``GET /api/v1/documents/analytics/`` — admins."""
+    """``GET /api/v1/documents/analytics/`` — admin users, or staff with their admin
+    session."""
 
-    permission_classes = [IsAdminRole]
+    authentication_classes = [SupabaseJWTAuthentication, StaffSessionAuthentication]
+    permission_classes = [IsAdminRole | IsStaff]
 
     @extend_schema(
         parameters=[CitationAnalyticsQuerySerializer],
@@ -199,7 +199,8 @@ class CitationAnalyticsApi(APIView):
         UTC dates ``from`` and ``to`` (inclusive; default the last 30 days, today
         included) and the documents never cited since their upload. ``?limit=``
         (1-100, default 10) bounds both lists. 400 names a bad parameter
-        (``from`` after ``to``, not a date); 403 for anyone but an admin. Three
+        (``from`` after ``to``, not a date); 403 for anyone but an admin user or
+        staff. Three
         queries: the ranking, the never-cited count and their oldest."""
         query = CitationAnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connections, router
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, Model, OuterRef, Subquery
 from django.db.models.sql import InsertQuery
 
 from documents.models import Document
@@ -123,7 +123,7 @@ def interaction_citations_insert(
         row.document_id = _document_of(row.openai_file_id)  # type: ignore[assignment]
     fields = [f for f in model._meta.local_concrete_fields if not f.primary_key]
     query = InsertQuery(model)
-    query.insert_values(fields, rows)
+    query.insert_values(fields, list[Model](rows))
     ((sql, params),) = query.get_compiler(using=using).as_sql()
     quote = connection.ops.quote_name
     sql += f" RETURNING {quote('id')}, {quote('document_id')}"

@@ -17,7 +17,7 @@ from tests.interactions.factories import (
     InteractionCitationFactory,
 )
 from tests.interactions.helpers import GPT4O_CHAT_USAGE
-from tests.sessions_app.user_factories import UserProfileFactory
+from tests.sessions_app.factories import UserProfileFactory
 from tests.threads import run_in_threads
 from usage.models import UsageLog
 
@@ -66,12 +66,12 @@ def stored() -> list[tuple]:
 # --- writing ------------------------------------------------------------------------
 
 
-def test_citations_are_linked_to_documents_by_file_id(channel_client):
+def test_citations_are_linked_to_documents_by_file_id(api_client_with_key):
     returns = DocumentFactory(openai_file_id="file-returns", filename="returns.pdf")
     sizes = DocumentFactory(openai_file_id="file-sizes", filename="sizes.pdf")
 
     response = log(
-        channel_client,
+        api_client_with_key,
         citations=[annotation("file-returns", 31), annotation("file-unknown", 58, "sale.pdf")],
         retrieved=[
             result("file-returns", 0.91),
@@ -126,24 +126,26 @@ def test_citations_are_linked_to_documents_by_file_id(channel_client):
     assert all(c.created_at == interaction.created_at for c in interaction.citations.all())
 
 
-def test_an_interaction_without_citations_has_an_empty_list(channel_client):
-    response = log(channel_client)
+def test_an_interaction_without_citations_has_an_empty_list(api_client_with_key):
+    response = log(api_client_with_key)
 
     assert response.status_code == 201
     assert response.json()["citations"] == []
     assert InteractionCitation.objects.count() == 0
 
 
-def test_citations_cost_one_insert_whatever_their_number(channel_client, django_assert_num_queries):
+def test_citations_cost_one_insert_whatever_their_number(
+    api_client_with_key, django_assert_num_queries, django_assert_max_num_queries
+):
     DocumentFactory(openai_file_id="file-returns")
-    with django_assert_num_queries(8) as plain:  # upper bound; the exact count is below
-        log(channel_client, usage=GPT4O_CHAT_USAGE, request_id="req-plain")
+    with django_assert_max_num_queries(20) as plain:
+        log(api_client_with_key, usage=GPT4O_CHAT_USAGE, request_id="req-plain")
     citations = [annotation("file-returns", i) for i in range(100)]
     retrieved = [result(f"file-{i}", 0.5) for i in range(100)]
 
     with django_assert_num_queries(len(plain.captured_queries) + 1) as cited:
         response = log(
-            channel_client,
+            api_client_with_key,
             usage=GPT4O_CHAT_USAGE,
             request_id="req-cited",
             citations=citations,
@@ -156,7 +158,7 @@ def test_citations_cost_one_insert_whatever_their_number(channel_client, django_
     assert len(inserts) == 1 and inserts[0].startswith("INSERT")
 
 
-def test_a_retry_does_not_duplicate_the_citations(channel_client):
+def test_a_retry_does_not_duplicate_the_citations(api_client_with_key):
     DocumentFactory(openai_file_id="file-returns")
     body = {
         "session_id": str(uuid.uuid4()),
@@ -166,8 +168,8 @@ def test_a_retry_does_not_duplicate_the_citations(channel_client):
         "retrieved": [result("file-returns", 0.8), result("file-sizes", 0.3)],
     }
 
-    first = log(channel_client, **body)
-    again = log(channel_client, **body)
+    first = log(api_client_with_key, **body)
+    again = log(api_client_with_key, **body)
 
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["duplicate"] is True
@@ -176,8 +178,8 @@ def test_a_retry_does_not_duplicate_the_citations(channel_client):
     assert AIInteraction.objects.count() == UsageLog.objects.count() == 1
 
 
-def test_a_repeated_annotation_is_stored_once(channel_client):
-    log(channel_client, citations=[annotation("file-a", 5), annotation("file-a", 5)])
+def test_a_repeated_annotation_is_stored_once(api_client_with_key):
+    log(api_client_with_key, citations=[annotation("file-a", 5), annotation("file-a", 5)])
 
     assert stored() == [("cited", "file-a", None, 5, None)]
 
@@ -210,10 +212,12 @@ def test_a_repeated_annotation_is_stored_once(channel_client):
         ({"retrieved": [result("file-a", 0.9), {"filename": "x.pdf", "score": 0.1}]}, "file_id"),
     ],
 )
-def test_a_bad_item_is_a_400_naming_its_index_and_nothing_is_written(channel_client, body, attr):
+def test_a_bad_item_is_a_400_naming_its_index_and_nothing_is_written(
+    api_client_with_key, body, attr
+):
     name = "citations" if "citations" in body else "retrieved"
 
-    response = log(channel_client, usage=GPT4O_CHAT_USAGE, **body)
+    response = log(api_client_with_key, usage=GPT4O_CHAT_USAGE, **body)
 
     assert response.status_code == 400
     assert [e["attr"] for e in response.json()["errors"]] == [f"{name}.1.{attr}"]
@@ -222,14 +226,14 @@ def test_a_bad_item_is_a_400_naming_its_index_and_nothing_is_written(channel_cli
 
 
 @pytest.mark.parametrize("name", ["citations", "retrieved"])
-def test_more_than_100_items_are_refused_whole(channel_client, name):
+def test_more_than_100_items_are_refused_whole(api_client_with_key, name):
     items = (
         [annotation("file-a", i) for i in range(101)]
         if name == "citations"
         else [result(f"file-{i}", 0.5) for i in range(101)]
     )
 
-    response = log(channel_client, **{name: items})
+    response = log(api_client_with_key, **{name: items})
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"].split(".")[0] == name
@@ -240,7 +244,8 @@ def test_more_than_100_items_are_refused_whole(channel_client, name):
 
 
 @pytest.fixture
-def reader(db) -> UserProfile:
+def reader(db, supabase) -> UserProfile:
+    """A signed-in user (``client_for`` sends a real token of theirs)."""
     return UserProfileFactory()
 
 
@@ -279,12 +284,12 @@ def test_a_reader_sees_the_document_only_when_they_may_read_it(reader):
     ]
 
 
-def test_the_ai_backend_and_admins_see_every_document(reader, channel_client):
+def test_the_ai_backend_and_admins_see_every_document(reader, api_client_with_key):
     interaction, own, shared, private = _cited_history(reader)
     UserProfile.objects.filter(pk=reader.pk).update(role=UserProfile.Role.ADMIN)
     reader.refresh_from_db()
 
-    for client in (channel_client, client_for(reader)):
+    for client in (api_client_with_key, client_for(reader)):
         assert _shown(client.get(history(interaction.session_id))) == [
             ("own.pdf", str(own.pk), own.openai_file_id),
             ("shared.pdf", str(shared.pk), shared.openai_file_id),
@@ -310,15 +315,16 @@ def test_the_history_with_citations_is_a_constant_number_of_queries(
     for interaction in AIInteractionFactory.create_batch(2, session=session):
         InteractionCitationFactory(interaction=interaction, document=mine)
     client = client_for(reader)
-    # The session, the page, the page's citations with the reader's rights.
-    with django_assert_num_queries(3):
+    # The caller's profile, the session, the page, the page's citations with the
+    # reader's rights.
+    with django_assert_num_queries(4):
         client.get(history(session.pk), {"page_size": 2})
     for interaction in AIInteractionFactory.create_batch(40, session=session):
         for document in DocumentFactory.create_batch(3):
             InteractionCitationFactory(interaction=interaction, document=document)
         InteractionCitationFactory(interaction=interaction, document=mine)
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         response = client.get(history(session.pk), {"page_size": 42})
 
     results = response.json()["results"]
