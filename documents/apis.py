@@ -223,8 +223,10 @@ class DocumentListCreateApi(DocumentErrorsMixin, generics.ListAPIView):
         """The page, its ``processing`` documents refreshed from OpenAI, with their
         citation counts."""
         page = super().paginate_queryset(queryset)
-        return None if page is None else with_citation_stats(
-            services.document_status_refresh(documents=page)
+        return (
+            None
+            if page is None
+            else with_citation_stats(services.document_status_refresh(documents=page))
         )
 
     @extend_schema(tags=["documents"])

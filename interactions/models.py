@@ -194,9 +194,9 @@ class InteractionCitation(models.Model):
                 fields=["document", "kind", "-created_at", "interaction"],
                 name="interaction_citations_doc",
             ),
-            # Most cited documents of a period.
+            # Most cited documents of a period; the admin's list, newest first.
             models.Index(
-                fields=["kind", "created_at", "document"], name="interaction_citations_period"
+                fields=["created_at", "kind", "document"], name="interaction_citations_period"
             ),
             # Citations of files not known yet, linked by the registry sync.
             models.Index(

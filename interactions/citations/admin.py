@@ -1,7 +1,7 @@
-"""Admin pieces for citations, used by the interactions and documents admins:
-the citations of an interaction, a document's latest citations, and the
-"never cited" filter of documents. Read-only: citations are written with their
-interaction by the API."""
+"""Admin for citations: their own read-only list, and the pieces the interactions
+and documents admins use (the citations of an interaction, a document's latest
+citations, the "never cited" filter of documents). Read-only: citations are
+written with their interaction by the API."""
 
 from django.contrib import admin
 from django.db.models import Exists, OuterRef, QuerySet
@@ -10,9 +10,16 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from common.admin import CsvExportMixin, ReadOnlyAdminMixin
 from interactions.models import InteractionCitation
 
 LATEST_CITATIONS = 20  # shown on a document's page, newest first
+
+
+def _interaction_link(citation: InteractionCitation) -> str:
+    """A link to the citing interaction's admin page (its id: no query)."""
+    url = reverse("admin:interactions_aiinteraction_change", args=[citation.interaction_id])
+    return format_html('<a href="{}">{}</a>', url, citation.interaction_id)
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -59,23 +66,23 @@ class InteractionCitationInline(_ReadOnlyInline):
 class _LatestCitationsFormSet(BaseInlineFormSet):
     def get_queryset(self):
         if not hasattr(self, "_latest"):
-            self._latest = super().get_queryset().order_by("-created_at", "-pk")[:LATEST_CITATIONS]
+            cited = super().get_queryset().filter(kind=InteractionCitation.Kind.CITED)
+            self._latest = cited.order_by("-created_at", "-interaction_id")[:LATEST_CITATIONS]
         return self._latest
 
 
 class DocumentCitationInline(_ReadOnlyInline):
-    """On a document's page: its newest ``LATEST_CITATIONS`` citations (one short
-    query on the ``(document_id, kind, created_at)`` index's table), each linking
-    to the interaction."""
+    """On a document's page: the newest ``LATEST_CITATIONS`` answers' annotations
+    citing it (kind ``cited``; one short read along the ``(document_id, kind,
+    created_at DESC, interaction_id)`` index), each linking to the interaction."""
 
     formset = _LatestCitationsFormSet
     fields = readonly_fields = ("created_at", "kind", "position", "score", "answer")
-    verbose_name_plural = f"latest citations (newest {LATEST_CITATIONS})"
+    verbose_name_plural = f"latest citations in answers (newest {LATEST_CITATIONS})"
 
     @admin.display(description="interaction")
     def answer(self, citation: InteractionCitation) -> str:
-        url = reverse("admin:interactions_aiinteraction_change", args=[citation.interaction_id])
-        return format_html('<a href="{}">{}</a>', url, citation.interaction_id)
+        return _interaction_link(citation)
 
 
 class NeverCitedFilter(admin.SimpleListFilter):
@@ -96,3 +103,32 @@ class NeverCitedFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.filter(Exists(cited))
         return queryset
+
+
+@admin.register(InteractionCitation)
+class InteractionCitationAdmin(ReadOnlyAdminMixin, CsvExportMixin, admin.ModelAdmin):
+    """Every citation, newest first (index ``(created_at, kind, document_id)``):
+    which file, which document (empty while unknown here), which answer. Search by
+    OpenAI file id (exact) or file name."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "filename",
+        "openai_file_id",
+        "document",
+        "answer",
+        "position",
+        "score",
+    ]
+    search_fields = ["=openai_file_id", "filename"]
+    search_help_text = "An OpenAI file id (exact) or a file name (contains)."
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    show_full_result_count = False
+    list_per_page = 50
+    list_select_related = ["document"]
+
+    @admin.display(description="interaction")
+    def answer(self, citation: InteractionCitation) -> str:
+        return _interaction_link(citation)

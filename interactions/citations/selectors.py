@@ -116,7 +116,7 @@ def most_cited_documents(*, start: date, end: date, limit: int) -> list[dict[str
 
     Rows: ``{document_id, title, filename, owner_id, status, citation_count,
     last_cited_at}``; ``citation_count`` counts interactions, not annotations.
-    One query over the ``(kind, created_at, document_id)`` index range of the
+    One query over the ``(created_at, kind, document_id)`` index range of the
     period, joined to ``documents``. Citations of files unknown here are not
     ranked (they have no document yet).
     """
