@@ -1,4 +1,5 @@
-"""Admin: documents with their OpenAI ids, status and grants; the sync runs.
+"""Admin: documents with their OpenAI ids, status, grants and latest citations
+(filter: never cited); the sync runs.
 
 Rows are the record of what was uploaded, so the admin never hard-deletes a
 document: "Delete from OpenAI" removes the file from OpenAI and marks the row
@@ -14,6 +15,7 @@ from common.admin import CsvExportMixin, ReadOnlyAdminMixin
 from documents import services
 from documents.exceptions import DocumentPermissionDenied, OpenAIUnavailable
 from documents.models import Document, DocumentAccess, DocumentSyncRun
+from interactions.citations.admin import DocumentCitationInline, NeverCitedFilter
 
 
 class DocumentAccessInline(admin.TabularInline):
@@ -40,14 +42,14 @@ class DocumentAdmin(CsvExportMixin, admin.ModelAdmin):
     ]
     # The owner filter lists only owners present in the rows shown (index
     # ``(user_id, status, created_at)``); status: index ``(status, created_at)``.
-    list_filter = ["status", ("owner", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", NeverCitedFilter, ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["owner"]
     ordering = ["-created_at"]
     show_full_result_count = False  # no second COUNT(*) over the whole table
     search_fields = ["title", "filename", "^openai_file_id"]
     search_help_text = "Title or file name (contains), or an OpenAI file id (starts with)."
     date_hierarchy = "created_at"
-    inlines = [DocumentAccessInline]
+    inlines = [DocumentAccessInline, DocumentCitationInline]
     actions = ["refresh_status", "delete_from_openai"]
     fields = [
         "title",

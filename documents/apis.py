@@ -44,6 +44,7 @@ from documents.openapi import (
     ErrorResponse429Serializer,
     ErrorResponse502Serializer,
 )
+from interactions.citations.selectors import CitationStats, document_citation_stats
 from sessions_app.authentication import SupabaseJWTAuthentication
 from sessions_app.models import UserProfile
 
@@ -101,6 +102,12 @@ class DocumentSerializer(serializers.ModelSerializer):
     uploaded)."""
 
     owner_id = serializers.UUIDField(allow_null=True, read_only=True)
+    citation_count = serializers.IntegerField(
+        read_only=True, default=0, help_text="answers (interactions) that cited the document"
+    )
+    last_cited_at = serializers.DateTimeField(
+        read_only=True, default=None, allow_null=True, help_text="null: never cited"
+    )
 
     class Meta:
         model = Document
@@ -116,10 +123,23 @@ class DocumentSerializer(serializers.ModelSerializer):
             "openai_file_id",
             "vector_store_id",
             "owner_id",
+            "citation_count",
+            "last_cited_at",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+
+def with_citation_stats(documents: list[Document]) -> list[Document]:
+    """Set ``citation_count`` and ``last_cited_at`` on ``documents`` for
+    DocumentSerializer (one query for the whole list)."""
+    stats = document_citation_stats(document_ids=[d.pk for d in documents])
+    for document in documents:
+        found = stats.get(document.pk, CitationStats())
+        document.citation_count = found.citation_count  # type: ignore[attr-defined]
+        document.last_cited_at = found.last_cited_at  # type: ignore[attr-defined]
+    return documents
 
 
 class DocumentUploadSerializer(serializers.Serializer):
@@ -202,9 +222,14 @@ class DocumentListCreateApi(DocumentErrorsMixin, generics.ListAPIView):
         return queryset
 
     def paginate_queryset(self, queryset: QuerySet[Any, Any] | Sequence[Any]) -> list[Any] | None:
-        """The page, its ``processing`` documents refreshed from OpenAI."""
+        """The page, its ``processing`` documents refreshed from OpenAI, with their
+        citation counts."""
         page = super().paginate_queryset(queryset)
-        return None if page is None else services.document_status_refresh(documents=page)
+        return (
+            None
+            if page is None
+            else with_citation_stats(services.document_status_refresh(documents=page))
+        )
 
     @extend_schema(tags=["documents"])
     def get(self, request, *args, **kwargs):
@@ -287,6 +312,8 @@ class DocumentListCreateApi(DocumentErrorsMixin, generics.ListAPIView):
             size_bytes=upload.size or 0,
             title=data.validated_data.get("title") or None,
         )
+        if not created:  # an earlier upload of the same content may have been cited
+            with_citation_stats([document])
         return Response(
             DocumentSerializer(document).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -301,11 +328,13 @@ class DocumentDetailApi(DocumentErrorsMixin, APIView):
 
     @extend_schema(responses={200: DocumentSerializer}, tags=["documents"])
     def get(self, request, document_id):
-        """The document, its status refreshed from OpenAI when ``processing``. 404
+        """The document, its status refreshed from OpenAI when ``processing``, with
+        ``citation_count`` (answers that cited it) and ``last_cited_at``. 404
         ``document_not_found`` when it does not exist or the caller may not read
         it."""
         document = selectors.document_get(document_id=document_id, user=_caller(request))
         services.document_status_refresh(documents=[document])
+        with_citation_stats([document])
         return Response(DocumentSerializer(document).data)
 
     @extend_schema(responses={204: None, 502: _502}, tags=["documents"])

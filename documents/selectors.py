@@ -32,8 +32,16 @@ SMALL_SET = 2000
 
 
 def _readable_q(user: UserProfile) -> Q:
-    shared = DocumentAccess.objects.filter(document=OuterRef("pk"), user=user)
-    return Q(owner=user) | Q(Exists(shared))
+    return document_readable_q(user_id=user.pk)
+
+
+def document_readable_q(*, user_id: Any, via: str = "") -> Q:
+    """The condition "user ``user_id`` owns the document or holds a grant on it",
+    for a queryset of documents (``via=""``) or of rows pointing at one
+    (``via="document__"``: the relation's path). Admins need no condition."""
+    document_pk = f"{via}pk" if via else "pk"
+    shared = DocumentAccess.objects.filter(document=OuterRef(document_pk), user_id=user_id)
+    return Q(**{f"{via}owner_id": user_id}) | Q(Exists(shared))
 
 
 def _readable_ids(user_id: Any) -> QuerySet:

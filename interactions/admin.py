@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from common.admin import CsvExportMixin, ReadOnlyAdminMixin
 from interactions import selectors
+from interactions.citations.admin import InteractionCitationInline
 from interactions.models import AIInteraction, AISession
 
 INLINE_LIMIT = 20  # interactions shown on a session's page, newest first
@@ -168,7 +169,8 @@ class AIInteractionAdmin(ReadOnlyAdminMixin, CsvExportMixin, admin.ModelAdmin):
     """Every interaction: search by prompt/response text, session or user; filter by
     model and date. Read-only and not deletable: history is written by the API only,
     and deleting one interaction would leave its session's ``interaction_count`` and
-    ``last_interaction_at`` out of step (deleting the whole session is allowed)."""
+    ``last_interaction_at`` out of step (deleting the whole session is allowed).
+    An interaction's page lists its citations."""
 
     list_display = [
         "created_at",
@@ -187,6 +189,7 @@ class AIInteractionAdmin(ReadOnlyAdminMixin, CsvExportMixin, admin.ModelAdmin):
     list_per_page = 50
     list_select_related = ["session"]
     raw_id_fields = ["session"]
+    inlines = [InteractionCitationInline]
 
     @admin.display(description="user", ordering="session__user_id")
     def user(self, obj: AIInteraction):

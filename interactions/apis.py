@@ -11,6 +11,7 @@ Who may call (common.authentication, common.permissions):
   narrower scope).
 """
 
+import math
 from typing import Any
 
 from django.db.models import QuerySet
@@ -29,8 +30,9 @@ from common.pagination import cursor_pagination
 from common.permissions import IsApiClient, IsSignedInUser, signed_in_user_id
 from common.serializers import representer
 from interactions import selectors, services
+from interactions.citations.services import MAX_CITATIONS
 from interactions.filters import AISessionFilter
-from interactions.models import AIInteraction, AISession
+from interactions.models import AIInteraction, AISession, InteractionCitation
 from sessions_app.authentication import VERIFY_BEARER, SupabaseJWTAuthentication
 from usage.models import UsageLog
 
@@ -119,12 +121,47 @@ class AISessionListItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class StrictFloatField(serializers.FloatField):
+    """A finite JSON number: ``"0.5"``, ``true``, NaN and infinities are refused."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class InteractionCitationSerializer(serializers.ModelSerializer):
+    """A document behind the answer. ``kind``: ``cited`` (a ``file_citation``
+    annotation; ``position`` = its character index in the answer) or
+    ``retrieved`` (a file the search returned that the answer did not cite;
+    ``position`` = its rank, 0 first). ``score``: the file's best ``file_search``
+    score, null when the results were not sent. ``document_id`` and
+    ``openai_file_id`` are null when the reader may not read that document (or
+    the file is unknown here); ``filename`` is always shown."""
+
+    document_id = serializers.UUIDField(allow_null=True)
+    openai_file_id = serializers.CharField(allow_null=True)
+
+    class Meta:
+        model = InteractionCitation
+        fields = ["document_id", "openai_file_id", "filename", "kind", "position", "score"]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not getattr(instance, "document_visible", True):
+            data["document_id"] = data["openai_file_id"] = None
+        return data
+
+
 class AIInteractionSerializer(serializers.ModelSerializer):
     """One interaction. Tokens in OpenTelemetry GenAI terms: ``input_tokens``
     includes ``cached_input_tokens``, ``output_tokens`` includes
-    ``reasoning_output_tokens``; ``tokens_used`` is the total."""
+    ``reasoning_output_tokens``; ``tokens_used`` is the total. ``citations``: the
+    documents behind the answer, cited ones first."""
 
     session_id = serializers.UUIDField()
+    citations = InteractionCitationSerializer(many=True, source="citation_list")
 
     class Meta:
         model = AIInteraction
@@ -143,6 +180,7 @@ class AIInteractionSerializer(serializers.ModelSerializer):
             "finish_reason",
             "openai_response_id",
             "metadata",
+            "citations",
             "created_at",
         ]
         read_only_fields = fields
@@ -189,6 +227,37 @@ class AIInteractionLoggedSerializer(AIInteractionSerializer):
     class Meta(AIInteractionSerializer.Meta):
         fields = [*AIInteractionSerializer.Meta.fields, "duplicate", "usage", "budget_exceeded"]
         read_only_fields = fields
+
+
+class FileCitationInputSerializer(serializers.Serializer):
+    """A ``file_citation`` annotation of the answer's ``output_text``, as the
+    Responses API gives it. Other annotation types (``url_citation``,
+    ``container_file_citation``, ``file_path``) are refused: leave them out."""
+
+    type = serializers.ChoiceField(choices=["file_citation"], required=False)
+    file_id = serializers.CharField(max_length=128)
+    filename = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, trim_whitespace=False
+    )
+    index = StrictIntegerField(
+        min_value=0, max_value=INTEGER_MAX, help_text="character index in the answer's text"
+    )
+
+
+class FileSearchResultInputSerializer(serializers.Serializer):
+    """A ``file_search_call.results`` entry (``include=["file_search_call.results"]``).
+    ``text`` and ``attributes`` are accepted and not stored: the chunk is the
+    document's content, readable only through the document's own access rules."""
+
+    file_id = serializers.CharField(max_length=128)
+    filename = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, allow_null=True, trim_whitespace=False
+    )
+    score = StrictFloatField(required=False, allow_null=True, help_text="relevance, 0 to 1")
+    attributes = serializers.DictField(required=False, allow_null=True)
+    text = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, trim_whitespace=False
+    )
 
 
 class InteractionCreateInputSerializer(serializers.Serializer):
@@ -256,6 +325,18 @@ class InteractionCreateInputSerializer(serializers.Serializer):
         help_text="Stored on the session when it has none; never overwritten.",
     )
     metadata = serializers.DictField(required=False)
+    citations = serializers.ListField(
+        child=FileCitationInputSerializer(),
+        required=False,
+        max_length=MAX_CITATIONS,
+        help_text="the answer's file_citation annotations (at most 100)",
+    )
+    retrieved = serializers.ListField(
+        child=FileSearchResultInputSerializer(),
+        required=False,
+        max_length=MAX_CITATIONS,
+        help_text="the file_search_call.results entries (at most 100)",
+    )
 
 
 # Built once: the interaction route answers on every AI reply.
@@ -324,6 +405,14 @@ class InteractionCreateApi(APIView):
     total below input + output, a ``request_id`` without ``usage``), and nothing
     is written. The usage row's ``user_id`` is the session's owner;
     ``budget_exceeded`` is true when that owner is now over one of their budgets.
+
+    ``citations`` (the answer's ``file_citation`` annotations) and ``retrieved``
+    (the ``file_search_call.results`` entries), at most 100 each, are stored in
+    the same transaction (one more INSERT) and answered as ``citations``, each
+    linked to the document holding its file (``document_id`` null while the file
+    is unknown here). A bad item is a 400 naming it (``citations.3.file_id``) and
+    nothing is written; a duplicate request answers the first request's
+    citations.
     """
 
     authentication_classes = [ApiKeyAuthentication, *VERIFY_BEARER]
@@ -344,6 +433,7 @@ class InteractionCreateApi(APIView):
         data = InteractionCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         logged = services.ai_interaction_log(**data.validated_data)
+        logged.interaction.citation_list = logged.citations  # type: ignore[attr-defined]
         body = _interaction_data(logged.interaction)
         body["duplicate"] = logged.duplicate
         body["usage"] = _usage_data(logged.usage_log) if logged.usage_log else None
@@ -393,7 +483,11 @@ class AIInteractionListApi(generics.ListAPIView):
 
     The history oldest first, cursor-paginated (``?cursor=``, ``?page_size=`` ≤ 200).
     404 ``ai_session_not_found`` for an unknown session or one owned by someone
-    else. Two queries per page (the session, the page) whatever its size.
+    else. Each interaction carries ``citations``: a citation's ``document_id`` and
+    ``openai_file_id`` are shown to an API key (the AI backend) and to admins,
+    and to a signed-in user only for documents they own or hold a grant on
+    (otherwise only the ``filename``). Three queries per page (the session, the
+    page, the page's citations with the reader's rights) whatever its size.
     """
 
     authentication_classes = [SupabaseJWTAuthentication, ApiKeyAuthentication]
@@ -403,8 +497,11 @@ class AIInteractionListApi(generics.ListAPIView):
     filter_backends: list[Any] = []
 
     def get_queryset(self) -> QuerySet[AIInteraction]:
+        reader = signed_in_user_id(self.request)
         return selectors.ai_interaction_list(
-            session_id=self.kwargs["session_id"], owner_id=signed_in_user_id(self.request)
+            session_id=self.kwargs["session_id"],
+            owner_id=reader,
+            reader_sees_all=reader is None or getattr(self.request.user, "is_admin", False),
         )
 
     @extend_schema(tags=["ai sessions"])

@@ -115,3 +115,96 @@ class AIInteraction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class InteractionCitation(models.Model):
+    """A document behind an answer: a ``file_citation`` annotation of the answer
+    (``cited``) or a ``file_search`` result the answer did not cite
+    (``retrieved``).
+
+    OpenAI's Responses API marks the sentences of an ``output_text`` that rest on
+    a file with ``{"type": "file_citation", "file_id", "filename", "index"}``
+    annotations; with ``include=["file_search_call.results"]`` the
+    ``file_search_call`` also lists the chunks it retrieved (``file_id``,
+    ``filename``, ``score``, ``attributes``, ``text``).
+
+    - ``cited``: one row per annotation; ``position`` is the annotation's
+      ``index`` (a character offset in the answer's text) and ``score`` the best
+      score of that file among the retrieved results (NULL when not sent).
+    - ``retrieved``: one row per file that the search returned and the answer did
+      not cite; ``position`` is the rank of its best chunk in the results (0 =
+      first) and ``score`` that chunk's score. The chunk text is not stored.
+
+    ``document`` is the document whose ``openai_file_id`` matches, NULL while the
+    file is unknown here; ``sync_openai_files`` links such rows when it records
+    the file. ``openai_file_id`` and ``filename`` are kept as OpenAI gave them, so
+    a citation still says which file it was after its document is gone.
+    """
+
+    class Kind(models.TextChoices):
+        CITED = "cited", "Cited"
+        RETRIEVED = "retrieved", "Retrieved"
+
+    interaction = models.ForeignKey(
+        AIInteraction,
+        on_delete=models.CASCADE,
+        db_column="interaction_id",
+        related_name="citations",
+        db_index=False,  # the (interaction_id, kind, position) index leads with it
+    )
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_column="document_id",
+        related_name="citations",
+        db_index=False,  # the (document_id, kind, created_at) index leads with it
+        help_text="empty while the OpenAI file is unknown here",
+    )
+    openai_file_id = models.CharField(max_length=128, verbose_name="OpenAI file id")
+    filename = models.CharField(max_length=255, blank=True, default="")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    position = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="cited: the annotation's character index in the answer; "
+        "retrieved: the rank in the search results (0 = first)",
+    )
+    score = models.FloatField(null=True, blank=True, help_text="file_search relevance score")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        db_table = "interaction_citations"
+        verbose_name = "citation"
+        ordering = ["interaction", "kind", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["cited", "retrieved"]),
+                name="interaction_citations_kind_valid",
+            ),
+        ]
+        indexes = [
+            # The citations of an interaction (the history page, the admin).
+            models.Index(
+                fields=["interaction", "kind", "position"], name="interaction_citations_inter"
+            ),
+            # The interactions that cited a document, newest first; its counts.
+            models.Index(
+                fields=["document", "kind", "-created_at", "interaction"],
+                name="interaction_citations_doc",
+            ),
+            # Most cited documents of a period; the admin's list, newest first.
+            models.Index(
+                fields=["created_at", "kind", "document"], name="interaction_citations_period"
+            ),
+            # Citations of files not known yet, linked by the registry sync.
+            models.Index(
+                fields=["openai_file_id"],
+                condition=models.Q(document__isnull=True),
+                name="interaction_citations_unlinked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.filename or self.openai_file_id}"

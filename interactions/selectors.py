@@ -4,10 +4,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.db.models import DecimalField, Field, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import (
+    DecimalField,
+    Field,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 
 from common.exceptions import NotFoundError
+from interactions.citations.selectors import citations_for_reader
 from interactions.models import AIInteraction, AISession
 from usage.models import UsageLog
 
@@ -83,11 +93,25 @@ def ai_session_get(*, session_id: uuid.UUID | str, owner_id: str | None = None) 
 
 
 def ai_interaction_list(
-    *, session_id: uuid.UUID | str, owner_id: str | None = None
+    *, session_id: uuid.UUID | str, owner_id: str | None = None, reader_sees_all: bool = True
 ) -> QuerySet[AIInteraction]:
-    """The session's interactions, oldest first (index ``(session_id, created_at)``).
+    """The session's interactions, oldest first (index ``(session_id, created_at)``),
+    each with ``citation_list``: its citations in reading order, prefetched for
+    the whole page in one query (``citations_for_reader``).
+
+    Args:
+        session_id: the AI session.
+        owner_id: the signed-in reader (only their own session is found); None
+            for an API-key caller.
+        reader_sees_all: False for a signed-in reader who is not an admin: a
+            citation then shows its document only when that reader may read it.
 
     Raises: NotFoundError (404) as ``ai_session_get``.
     """
     session = ai_session_get(session_id=session_id, owner_id=owner_id)
-    return AIInteraction.objects.filter(session=session).order_by("created_at")
+    citations = citations_for_reader(reader_id=owner_id, sees_all=reader_sees_all)
+    return (
+        AIInteraction.objects.filter(session=session)
+        .order_by("created_at")
+        .prefetch_related(Prefetch("citations", queryset=citations, to_attr="citation_list"))
+    )

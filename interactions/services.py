@@ -8,7 +8,8 @@ transaction: the foreign key always holds, also when requests race.
 """
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -19,7 +20,8 @@ from django.utils import timezone
 
 from common.db import insert_or_read, insert_sql
 from common.exceptions import ConflictError
-from interactions.models import AIInteraction, AISession
+from interactions.citations.services import citation_rows_build, interaction_citations_insert
+from interactions.models import AIInteraction, AISession, InteractionCitation
 from sessions_app.models import CustomerSession
 from usage.models import UsageLog
 from usage.services import (
@@ -108,12 +110,13 @@ def ai_session_get_or_create(
 @dataclass(frozen=True)
 class InteractionLogged:
     """What ``ai_interaction_log`` did: the interaction, its usage row (or None when
-    no usage was given) and whether the request was a duplicate of an earlier one
-    (then both are the earlier rows and nothing was written)."""
+    no usage was given), its citations, and whether the request was a duplicate of
+    an earlier one (then all are the earlier rows and nothing was written)."""
 
     interaction: AIInteraction
     usage_log: UsageLog | None
     duplicate: bool = False
+    citations: list[InteractionCitation] = field(default_factory=list)
 
 
 class _DuplicateRequest(Exception):
@@ -139,6 +142,8 @@ def ai_interaction_log(
     request_id: str | None = None,
     reported_cost_usd: Decimal | None = None,
     metadata: dict | None = None,
+    citations: Sequence[Mapping] = (),
+    retrieved: Sequence[Mapping] = (),
 ) -> InteractionLogged:
     """Log one exchange: ensure the session, write the interaction and its usage row.
 
@@ -172,6 +177,11 @@ def ai_interaction_log(
             defaults to ``openai_response_id``. Needs ``usage``: without a usage row
             there is nothing to deduplicate on.
         latency_ms: milliseconds; reported_cost_usd: USD, kept apart from the cost.
+        citations, retrieved: the answer's ``file_citation`` annotations and the
+            ``file_search_call.results`` entries (validated by the caller: at most
+            ``MAX_CITATIONS`` each); stored as ``interaction_citations`` rows by ONE
+            more ``INSERT`` in the same transaction, each linked to the document
+            holding its file (see ``citation_rows_build``). None sent: no statement.
 
     Returns: InteractionLogged. A ``request_id`` already in ``usage_logs``: the
     first interaction and usage row stand and come back with ``duplicate=True``
@@ -199,6 +209,7 @@ def ai_interaction_log(
             }
         )
     session_pk = _as_uuid(session_id)
+    citation_rows = citation_rows_build(citations=citations, retrieved=retrieved)
     now = timezone.now()
     log = None
     if tokens is not None:
@@ -247,6 +258,9 @@ def ai_interaction_log(
     try:
         with transaction.atomic():
             _interaction_write(session=session, interaction=interaction, log=log)
+            interaction_citations_insert(
+                interaction=interaction, rows=citation_rows, created_at=now
+            )
     except (_DuplicateRequest, IntegrityError):
         first = None
         if log is not None and log.request_id is not None:
@@ -262,8 +276,13 @@ def ai_interaction_log(
                 f"request_id {log.request_id!r} is already recorded for another call.",
                 code="duplicate_request_id",
             ) from None
-        return InteractionLogged(first.interaction, first, duplicate=True)
-    return InteractionLogged(interaction, log)
+        return InteractionLogged(
+            first.interaction,
+            first,
+            duplicate=True,
+            citations=list(first.interaction.citations.order_by("kind", "position", "pk")),
+        )
+    return InteractionLogged(interaction, log, citations=citation_rows)
 
 
 # The session of a logged interaction: inserted with interaction_count 1, or, when

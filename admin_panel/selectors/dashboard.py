@@ -31,6 +31,7 @@ from django.utils import timezone
 from admin_panel.selectors.periods import Period, Periods, day_start, periods_for
 from admin_panel.selectors.usage_source import usage_source
 from documents.models import Document
+from interactions.citations.selectors import most_cited_documents
 from interactions.models import AIInteraction, AISession
 from sessions_app.models import CustomerSession, UserProfile, UserSession
 from sessions_app.selectors import user_sessions_active_summary
@@ -39,6 +40,7 @@ from usage.selectors import budget_window
 
 TOP_USERS = 10
 BUDGETS_LISTED = 10  # budgets over a threshold listed by name (all are counted)
+TOP_DOCUMENTS = 10
 CHART_SERIES_MAX = 8  # models / channels drawn apart; the rest is summed as "other"
 OTHER = "other"
 UNKNOWN_MODEL = "(unknown)"
@@ -145,6 +147,7 @@ class Dashboard:
     documents: list[Count_]
     budgets_over_threshold: list[BudgetOverThreshold]
     budgets_over_threshold_total: int
+    top_documents: list[dict]
     charts: dict
 
     @property
@@ -164,9 +167,12 @@ class Dashboard:
 def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
     """All figures of the front page at ``now`` (default: the current time), UTC days.
 
-    Queries: 11 with a warm cache (4 more on a cold one), whatever the data: the
-    8 of sessions, interactions and usage, documents by status, budgets, and
-    their alerts of the current windows.
+    ``top_documents``: the ``TOP_DOCUMENTS`` documents cited by the most answers
+    this month (``most_cited_documents``), each with its admin ``url``.
+
+    Queries: 12 with a warm cache (4 more on a cold one), whatever the data: the
+    8 of sessions, interactions and usage, documents by status, budgets, their
+    alerts of the current windows, and the most cited documents.
     """
     now = now or timezone.now()
     periods = periods_for(now.astimezone(UTC).date())
@@ -206,6 +212,12 @@ def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
         documents=_documents_by_status(),
         budgets_over_threshold=over_threshold[:BUDGETS_LISTED],
         budgets_over_threshold_total=len(over_threshold),
+        top_documents=[
+            {**row, "url": reverse("admin:documents_document_change", args=[row["document_id"]])}
+            for row in most_cited_documents(
+                start=periods.month.first, end=periods.month.last, limit=TOP_DOCUMENTS
+            )
+        ],
         charts={
             "days": [day.isoformat() for day in periods.chart_days],
             "interactions": _stack(periods, {key: float(n) for key, n in interactions.items()}),

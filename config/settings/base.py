@@ -247,8 +247,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
-        for name in ("ValidationErrorEnum", "ClientErrorEnum", "ServerErrorEnum")
+        **{
+            name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
+            for name in ("ValidationErrorEnum", "ClientErrorEnum", "ServerErrorEnum")
+        },
+        # One name for the document status wherever a document appears.
+        "DocumentStatusEnum": "documents.models.Document.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",

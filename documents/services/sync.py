@@ -10,7 +10,8 @@ about who owns them. A run:
    attribute when that user exists here (else none), id from its
    ``document_id`` attribute when free, status from the store, file name and
    size from ``files.retrieve`` (the ``files`` listing when there are more than
-   a page of them);
+   a page of them); citations written while their files were unknown here are
+   linked to the documents now holding them (one set-based ``UPDATE``);
 4. refreshes the status of the documents it knows (``in_progress`` →
    processing, ``completed`` → ready, ``failed``/``cancelled`` → failed; a
    ``missing`` one whose file came back gets its status again);
@@ -43,6 +44,7 @@ from documents.openai_gateway import (
     openai_error_describe,
 )
 from documents.services.documents import LIST_PAGE_SIZE, vector_store_file_outcome
+from interactions.citations.services import interaction_citations_link
 from sessions_app.models import UserProfile
 
 logger = logging.getLogger(__name__)
@@ -256,6 +258,10 @@ def documents_sync(
         if not dry_run:
             now = timezone.now()
             Document.objects.bulk_create(new_documents, ignore_conflicts=True)
+            # Answers may have cited the new files before we knew them.
+            linked = interaction_citations_link()
+            if linked:
+                logger.info("Linked %d earlier citations to their documents.", linked)
             for (status, last_error), pks in changes.items():
                 for i in range(0, len(pks), _CHUNK):
                     Document.objects.filter(pk__in=pks[i : i + _CHUNK]).exclude(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from admin_panel.selectors.dashboard import dashboard_figures
 from admin_panel.selectors.periods import periods_for
 from tests.documents.factories import DocumentFactory
+from tests.interactions.factories import AIInteractionFactory, InteractionCitationFactory
 from tests.usage.factories import RecordedUsageLogFactory
 from usage.models import Budget, UsageAlert
 
@@ -149,7 +150,7 @@ def test_the_page_costs_the_same_queries_whatever_the_data(
     # budgets, and the alerts of their current windows (3).
     Budget.objects.create(user_id=str(known_data.bob.pk), limit_usd=Decimal("0.10"))
     staff_client.get(INDEX)  # warms the one-minute migrations cache
-    with django_assert_num_queries(18) as first:
+    with django_assert_num_queries(19) as first:
         staff_client.get(INDEX)
     DocumentFactory.create_batch(3, owner=known_data.bob)
     RecordedUsageLogFactory.create_batch(
@@ -228,3 +229,20 @@ def test_past_days_are_cached_until_the_day_ends_and_today_is_live(staff_client)
     cache.clear()  # what the end of the UTC day does
     today, _week, _month = staff_client.get(INDEX).context["dashboard"].cost
     assert today.previous == Decimal("5.00")
+
+
+def test_the_most_cited_documents_of_the_month(staff_client):
+    popular, quiet = DocumentFactory(title="Returns policy"), DocumentFactory(title="Menu")
+    for _ in range(3):
+        InteractionCitationFactory(document=popular, interaction=AIInteractionFactory())
+    InteractionCitationFactory(document=quiet, interaction=AIInteractionFactory())
+
+    response = staff_client.get(INDEX)
+
+    board = response.context["dashboard"]
+    assert [(d["title"], d["citation_count"]) for d in board.top_documents] == [
+        ("Returns policy", 3),
+        ("Menu", 1),
+    ]
+    html = response.content.decode()
+    assert reverse("admin:documents_document_change", args=[popular.pk]) in html

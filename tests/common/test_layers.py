@@ -35,3 +35,25 @@ def test_common_authentication_and_permissions_import_no_app():
         }
         apps = ("sessions_app", "interactions", "usage", "documents")
         assert not {name for name in imported if name.startswith(apps)}, module
+
+
+def test_documents_core_knows_nothing_of_citations():
+    """Citations point at documents; the documents app's models, selectors and
+    upload/access services never import the interactions app, and the rest of it
+    (API, admin, registry sync) reaches citations through ``interactions.citations``
+    only."""
+    core = ["models.py", "selectors.py", "services/documents.py", "services/access.py"]
+    for module in core:
+        tree = ast.parse((ROOT / "documents" / module).read_text())
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
+        assert not {name for name in imported if name.startswith("interactions")}, module
+    outside = {
+        name
+        for name in _imports("documents")
+        if name.startswith("interactions") and not name.startswith("interactions.citations")
+    }
+    assert not outside

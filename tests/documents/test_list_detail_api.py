@@ -60,6 +60,8 @@ def test_a_document_shows_every_field(owner):
         "openai_file_id": document.openai_file_id,
         "vector_store_id": "vs_test",
         "owner_id": str(owner.pk),
+        "citation_count": 0,
+        "last_cited_at": None,
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
     }

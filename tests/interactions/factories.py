@@ -3,7 +3,7 @@
 import factory
 from django.utils import timezone
 
-from interactions.models import AIInteraction, AISession
+from interactions.models import AIInteraction, AISession, InteractionCitation
 
 
 class AISessionFactory(factory.django.DjangoModelFactory):
@@ -30,3 +30,21 @@ class AIInteractionFactory(factory.django.DjangoModelFactory):
     model_used = "gpt-4o"
     tokens_used = 150
     created_at = factory.LazyFunction(timezone.now)
+
+
+class InteractionCitationFactory(factory.django.DjangoModelFactory):
+    """A ``file_citation`` of a file unknown here, in a new interaction (pass
+    ``document=`` to cite a document: its file id and name are then taken)."""
+
+    class Meta:
+        model = InteractionCitation
+
+    interaction = factory.SubFactory(AIInteractionFactory)
+    document = None
+    openai_file_id = factory.LazyAttributeSequence(
+        lambda o, n: o.document.openai_file_id if o.document else f"file-elsewhere{n}"
+    )
+    filename = factory.LazyAttribute(lambda o: o.document.filename if o.document else "notes.pdf")
+    kind = InteractionCitation.Kind.CITED
+    position = factory.Sequence(lambda n: n * 10)
+    created_at = factory.LazyAttribute(lambda o: o.interaction.created_at)
