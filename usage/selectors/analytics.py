@@ -1,4 +1,8 @@
-"""Usage figures for a period, read from the daily rollup ``usage_daily`` only.
+"""Usage figures for a period, read from the rollups only (never ``usage_logs``).
+
+One user's summary reads ``usage_daily``; the all-users analytics and the cost
+report read the coarser ``usage_daily_models`` and ``usage_monthly`` (with
+``usage_daily`` for the partial months at a period's edges).
 
 Periods are inclusive UTC dates. Costs are USD Decimals (priced calls only);
 ``unpriced_calls`` counts calls of models without a known price, whose cost is
@@ -6,14 +10,19 @@ therefore not in ``cost_usd``. Token names as in ``usage_logs``: input includes
 cached input, output includes reasoning output.
 """
 
+import heapq
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Collate
 
-from usage.models import UsageDaily
+from usage.models import UsageDaily, UsageDailyModel, UsageMonthly
 
 FIGURES = [
     "calls",
@@ -96,67 +105,114 @@ def usage_summary(*, user_id: str, start: date, end: date) -> dict:
     }
 
 
-_ANALYTICS_POSTGRES = """
-WITH sets AS (
-    SELECT day, user_id, model,
-           GROUPING(day) AS by_day, GROUPING(user_id) AS by_user, GROUPING(model) AS by_model,
-           {sums}
-    FROM usage_daily
-    WHERE day >= %s AND day <= %s
-    GROUP BY GROUPING SETS ((day), (user_id), (model))
-)
-SELECT * FROM (
-    SELECT sets.*, row_number() OVER (
-        PARTITION BY by_day, by_user, by_model
-        ORDER BY cost_usd DESC, calls DESC, user_id, model
-    ) AS rank
-    FROM sets
-) ranked
-WHERE by_day = 0 OR rank <= %s
+def _split(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """``start`` … ``end`` as whole UTC months (first and last month's first days,
+    or None) and the partial months at its edges (inclusive day ranges)."""
+    first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+    after_end = end + timedelta(days=1)
+    last = after_end if after_end.day == 1 else end.replace(day=1)  # first day after the months
+    if first >= last:
+        return None, [(start, end)]
+    edges = [(start, first - timedelta(days=1))] if start < first else []
+    if last <= end:
+        edges.append((last, end))
+    return (first, (last - timedelta(days=1)).replace(day=1)), edges
+
+
+def _per_user_sources(start: date, end: date, group: list[str], sums: dict) -> list[QuerySet]:
+    """Querysets whose rows, summed per ``group`` (user_id and/or model), give the
+    period's figures: ``usage_monthly`` for its whole months, ``usage_daily`` for
+    the partial months at its edges. Each is grouped and ordered by ``group``."""
+    months, edges = _split(start, end)
+    sources: list[QuerySet[Any]] = []
+    if months is not None:
+        sources.append(UsageMonthly.objects.filter(month__gte=months[0], month__lte=months[1]))
+    if edges:
+        condition = Q()
+        for first, last in edges:
+            condition |= Q(day__gte=first, day__lte=last)
+        sources.append(UsageDaily.objects.filter(condition))
+    # The merge needs one order for all sources: code point order, which is
+    # PostgreSQL's "C" collation and SQLite's default.
+    order = [Collate(g, "C") for g in group] if connection.vendor == "postgresql" else group
+    return [qs.values(*group).annotate(**sums).order_by(*order) for qs in sources]
+
+
+def _merged(sources: list[QuerySet], group: list[str], names: list[str]) -> Iterator[dict]:
+    """The rows of ``sources`` (each ordered by ``group``) merged into one row per
+    group, in ``group`` order, with ``names`` added up. Streams."""
+    key = itemgetter(*group)
+    iterators = [qs.iterator(chunk_size=5000) for qs in sources]
+    for _, rows in groupby(heapq.merge(*iterators, key=key), key=key):
+        merged: dict | None = None
+        for row in rows:
+            if merged is None:
+                merged = dict(row)
+            else:
+                for name in names:
+                    merged[name] = (merged[name] or 0) + (row[name] or 0)
+        if merged is not None:
+            yield merged
+
+
+_TOP_USERS_POSTGRES = """
+SELECT user_id, SUM(calls) AS calls, SUM(cost_usd) AS cost_usd FROM (
+    SELECT user_id, calls, cost_usd FROM usage_monthly WHERE month >= %s AND month <= %s
+    UNION ALL
+    SELECT user_id, calls, cost_usd FROM usage_daily WHERE {edges}
+) rows
+GROUP BY user_id
+ORDER BY cost_usd DESC, calls DESC, user_id
+LIMIT %s
 """
 
 
-def _analytics_postgres(start: date, end: date, limit: int) -> tuple[dict, list, list]:
-    """One scan of the period's rollup rows (GROUPING SETS by day, by user, by model),
-    the top ``limit`` users and models ranked in the same statement."""
-    sums = ", ".join(f"SUM({name}) AS {name}" for name in FIGURES)
-    with connection.cursor() as cursor:
-        cursor.execute(_ANALYTICS_POSTGRES.format(sums=sums), [start, end, limit])
-        names = [column.name for column in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    days = {row["day"]: _clean(row) for row in rows if row["by_day"] == 0}
-    users = [row for row in rows if row["by_user"] == 0]
-    models = [row for row in rows if row["by_model"] == 0]
-    return (
-        days,
-        sorted(users, key=lambda row: row["rank"]),
-        sorted(models, key=lambda row: row["rank"]),
-    )
+def _top_users(start: date, end: date, limit: int) -> list[dict]:
+    """The ``limit`` users with the highest cost in the period (ties: calls, then id).
+
+    PostgreSQL: one statement (whole months from ``usage_monthly``, the edges from
+    ``usage_daily``, ranked in the database). Elsewhere: one query per source,
+    merged here.
+    """
+    if connection.vendor == "postgresql":
+        months, edges = _split(start, end)
+        params: list = list(months) if months else [date.max, date.min]
+        edges_sql = " OR ".join(["(day >= %s AND day <= %s)"] * len(edges)) or "FALSE"
+        for first, last in edges:
+            params += [first, last]
+        params.append(limit)
+        with connection.cursor() as cursor:
+            cursor.execute(_TOP_USERS_POSTGRES.format(edges=edges_sql), params)
+            return [
+                {"user_id": user_id, "calls": calls, "cost_usd": cost}
+                for user_id, calls, cost in cursor.fetchall()
+            ]
+    sums = {"calls": Sum("calls"), "cost_usd": Sum("cost_usd")}
+    sources = _per_user_sources(start, end, ["user_id"], sums)
+    users = list(_merged(sources, ["user_id"], ["calls", "cost_usd"]))
+    users.sort(key=lambda row: (-row["cost_usd"], -row["calls"], row["user_id"]))
+    return users[:limit]
 
 
 def usage_analytics(*, start: date, end: date, limit: int = TOP_DEFAULT) -> dict:
     """Every user's usage in ``start`` … ``end``: totals, by day, and the ``limit``
     top users and top models by cost (highest first; ties by calls, then name).
 
-    PostgreSQL: one statement (one scan of the period's rollup rows with GROUPING
-    SETS). Elsewhere: three queries on the rollup (by day, top users, top models).
+    Reads the coarser rollups: totals, ``by_day`` and ``top_models`` from
+    ``usage_daily_models`` (a dozen rows a day; two queries), ``top_users`` from
+    ``usage_monthly`` for the period's whole months and ``usage_daily`` for the
+    partial months at its edges (one query on PostgreSQL, two elsewhere).
     Returns: ``{"from", "to", "totals", "by_day", "top_users", "top_models"}``;
     ``top_*`` entries are ``{user_id | model, calls, cost_usd}``.
     """
-    period = _period(UsageDaily.objects.all(), start, end)
-    if connection.vendor == "postgresql":
-        days, users, models = _analytics_postgres(start, end, limit)
-    else:
-        days = {row["day"]: _clean(row) for row in period.values("day").annotate(**_sums())}
-
-        def top(column: str) -> list[dict]:
-            return list(
-                period.values(column)
-                .annotate(calls=Sum("calls"), cost_usd=Sum("cost_usd"))
-                .order_by("-cost_usd", "-calls", column)[:limit]
-            )
-
-        users, models = top("user_id"), top("model")
+    period = _period(UsageDailyModel.objects.all(), start, end)
+    days = {row["day"]: _clean(row) for row in period.values("day").annotate(**_sums())}
+    models = list(
+        period.values("model")
+        .annotate(calls=Sum("calls"), cost_usd=Sum("cost_usd"))
+        .order_by("-cost_usd", "-calls", "model")[:limit]
+    )
+    users = _top_users(start, end, limit)
     totals = _zero()
     for row in days.values():
         _add(totals, row)
@@ -192,12 +248,12 @@ REPORT_COLUMNS = [
 def usage_report_rows(*, start: date, end: date) -> Iterator[dict]:
     """The cost report's rows: one per user and model with calls in ``start`` … ``end``,
     ordered by user then model, each with ``REPORT_COLUMNS``. Their ``cost_usd``
-    sums to ``usage_analytics``' total for the same period. One query."""
-    rows = (
-        _period(UsageDaily.objects.all(), start, end)
-        .values("user_id", "model")
-        .annotate(**_sums())
-        .order_by("user_id", "model")
-    )
-    for row in rows.iterator(chunk_size=5000):
+    sums to ``usage_analytics``' total for the same period.
+
+    Whole months are read from ``usage_monthly`` (one row per user and model and
+    month), the partial months at the edges from ``usage_daily``: at most two
+    queries, both ordered by user and model, merged as they stream."""
+    group = ["user_id", "model"]
+    sources = _per_user_sources(start, end, group, _sums())
+    for row in _merged(sources, group, FIGURES):
         yield {name: row[name] for name in REPORT_COLUMNS}
