@@ -18,7 +18,7 @@ from tests.interactions.helpers import GPT4O_CHAT_USAGE
 from tests.usage.conftest import event
 from tests.usage.test_ingest_api import ROLLUP_SUMS, coarse_levels_equal_daily
 from usage.models import UsageDaily, UsageDailyModel, UsageLog, UsageMonthly
-from usage.selectors.analytics import _split
+from usage.selectors.analytics import _plan
 from usage.services import usage_events_ingest, usage_rollups_add
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +34,8 @@ PERIODS = [
     ("2026-02-02", "2026-02-27"),  # inside one month
     ("2026-01-01", "2026-03-31"),  # three whole months
     ("2026-02-14", "2026-02-14"),  # one day
+    ("2026-01-02", "2026-02-27"),  # two months less a few days
+    ("2026-01-31", "2026-02-27"),  # a day, then a month less its last day
 ]
 
 
@@ -111,15 +113,26 @@ def test_analytics_and_the_report_across_month_edges_match_the_daily_rollup(
     assert sum(Decimal(r["cost_usd"]) for r in rows) == Decimal(body["totals"]["cost_usd"])
 
 
-def test_a_period_splits_into_whole_months_and_edges():
+def test_a_period_reads_whole_months_and_the_fewest_days():
     d = date.fromisoformat
-    assert _split(d("2026-01-31"), d("2026-03-01")) == (
+    # A day on each side of February: those days from usage_daily.
+    assert _plan(d("2026-01-31"), d("2026-03-01")) == (
         (d("2026-02-01"), d("2026-02-01")),
         [(d("2026-01-31"), d("2026-01-31")), (d("2026-03-01"), d("2026-03-01"))],
+        [],
     )
-    assert _split(d("2026-01-01"), d("2026-03-31")) == ((d("2026-01-01"), d("2026-03-01")), [])
-    assert _split(d("2026-02-02"), d("2026-02-27")) == (None, [(d("2026-02-02"), d("2026-02-27"))])
-    assert _split(d("2026-12-01"), d("2026-12-31")) == ((d("2026-12-01"), d("2026-12-01")), [])
+    assert _plan(d("2026-01-01"), d("2026-03-31")) == ((d("2026-01-01"), d("2026-03-01")), [], [])
+    # Most of a month: the month minus the days outside the period.
+    assert _plan(d("2026-02-02"), d("2026-02-27")) == (
+        (d("2026-02-01"), d("2026-02-01")),
+        [],
+        [(d("2026-02-01"), d("2026-02-01")), (d("2026-02-28"), d("2026-02-28"))],
+    )
+    assert _plan(d("2026-02-10"), d("2026-02-12")) == (
+        None,
+        [(d("2026-02-10"), d("2026-02-12"))],
+        [],
+    )
 
 
 def test_an_interaction_reaches_every_level():

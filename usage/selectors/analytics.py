@@ -105,44 +105,86 @@ def usage_summary(*, user_id: str, start: date, end: date) -> dict:
     }
 
 
-def _split(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
-    """``start`` … ``end`` as whole UTC months (first and last month's first days,
-    or None) and the partial months at its edges (inclusive day ranges)."""
-    first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
-    after_end = end + timedelta(days=1)
-    last = after_end if after_end.day == 1 else end.replace(day=1)  # first day after the months
-    if first >= last:
-        return None, [(start, end)]
-    edges = [(start, first - timedelta(days=1))] if start < first else []
-    if last <= end:
-        edges.append((last, end))
-    return (first, (last - timedelta(days=1)).replace(day=1)), edges
+Ranges = list[tuple[date, date]]
 
 
-def _per_user_sources(start: date, end: date, group: list[str], sums: dict) -> list[QuerySet]:
-    """Querysets whose rows, summed per ``group`` (user_id and/or model), give the
-    period's figures: ``usage_monthly`` for its whole months, ``usage_daily`` for
-    the partial months at its edges. Each is grouped and ordered by ``group``."""
-    months, edges = _split(start, end)
-    sources: list[QuerySet[Any]] = []
+def _month_end(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def _plan(start: date, end: date) -> tuple[tuple[date, date] | None, Ranges, Ranges]:
+    """How to sum ``start`` … ``end`` per user from the rollups reading the fewest rows.
+
+    Returns ``(months, plus, minus)``: the first and last month (first days) to read
+    whole from ``usage_monthly`` (or None), then day ranges of ``usage_daily`` to
+    add and to subtract. A partial month at an edge is read from ``usage_daily``
+    when at most half of it is in the period, else whole from ``usage_monthly``
+    minus its days outside the period: "the last 90 days" reads one or two
+    days of ``usage_daily``, not a month of them.
+    """
+    months: list[date] = []
+    plus: Ranges = []
+    minus: Ranges = []
+    month = start.replace(day=1)
+    while month <= end:
+        last = _month_end(month)
+        first_in, last_in = max(start, month), min(end, last)
+        if (first_in, last_in) == (month, last):
+            months.append(month)
+        elif (last_in - first_in).days + 1 <= ((last - month).days + 1) // 2:
+            plus.append((first_in, last_in))
+        else:
+            months.append(month)
+            if first_in > month:
+                minus.append((month, first_in - timedelta(days=1)))
+            if last_in < last:
+                minus.append((last_in + timedelta(days=1), last))
+        month = last + timedelta(days=1)
+    return ((months[0], months[-1]) if months else None), plus, minus
+
+
+def _days(ranges: Ranges) -> Q:
+    condition = Q()
+    for first, last in ranges:
+        condition |= Q(day__gte=first, day__lte=last)
+    return condition
+
+
+def _per_user_sources(
+    start: date, end: date, group: list[str], sums: dict
+) -> list[tuple[QuerySet, int]]:
+    """(queryset, sign) pairs whose rows, summed per ``group`` (user_id and/or model)
+    with their sign, give the period's figures (see ``_plan``). Each queryset is
+    grouped and ordered by ``group``."""
+    months, plus, minus = _plan(start, end)
+    sources: list[tuple[QuerySet[Any], int]] = []
     if months is not None:
-        sources.append(UsageMonthly.objects.filter(month__gte=months[0], month__lte=months[1]))
-    if edges:
-        condition = Q()
-        for first, last in edges:
-            condition |= Q(day__gte=first, day__lte=last)
-        sources.append(UsageDaily.objects.filter(condition))
+        sources.append((UsageMonthly.objects.filter(month__gte=months[0], month__lte=months[1]), 1))
+    if plus:
+        sources.append((UsageDaily.objects.filter(_days(plus)), 1))
+    if minus:
+        sources.append((UsageDaily.objects.filter(_days(minus)), -1))
     # The merge needs one order for all sources: code point order, which is
     # PostgreSQL's "C" collation and SQLite's default.
     order = [Collate(g, "C") for g in group] if connection.vendor == "postgresql" else group
-    return [qs.values(*group).annotate(**sums).order_by(*order) for qs in sources]
+    return [(qs.values(*group).annotate(**sums).order_by(*order), sign) for qs, sign in sources]
 
 
-def _merged(sources: list[QuerySet], group: list[str], names: list[str]) -> Iterator[dict]:
+def _signed(rows: Iterator[dict], sign: int, names: list[str]) -> Iterator[dict]:
+    for row in rows:
+        if sign < 0:
+            row = {**row, **{name: -(row[name] or 0) for name in names}}
+        yield row
+
+
+def _merged(
+    sources: list[tuple[QuerySet, int]], group: list[str], names: list[str]
+) -> Iterator[dict]:
     """The rows of ``sources`` (each ordered by ``group``) merged into one row per
-    group, in ``group`` order, with ``names`` added up. Streams."""
+    group, in ``group`` order, with ``names`` added up (subtracted for a negative
+    sign); groups left without calls are dropped. Streams."""
     key = itemgetter(*group)
-    iterators = [qs.iterator(chunk_size=5000) for qs in sources]
+    iterators = [_signed(qs.iterator(chunk_size=5000), sign, names) for qs, sign in sources]
     for _, rows in groupby(heapq.merge(*iterators, key=key), key=key):
         merged: dict | None = None
         for row in rows:
@@ -151,7 +193,7 @@ def _merged(sources: list[QuerySet], group: list[str], names: list[str]) -> Iter
             else:
                 for name in names:
                     merged[name] = (merged[name] or 0) + (row[name] or 0)
-        if merged is not None:
+        if merged is not None and merged["calls"]:
             yield merged
 
 
@@ -159,9 +201,12 @@ _TOP_USERS_POSTGRES = """
 SELECT user_id, SUM(calls) AS calls, SUM(cost_usd) AS cost_usd FROM (
     SELECT user_id, calls, cost_usd FROM usage_monthly WHERE month >= %s AND month <= %s
     UNION ALL
-    SELECT user_id, calls, cost_usd FROM usage_daily WHERE {edges}
+    SELECT user_id, calls, cost_usd FROM usage_daily WHERE {plus}
+    UNION ALL
+    SELECT user_id, -calls, -cost_usd FROM usage_daily WHERE {minus}
 ) rows
 GROUP BY user_id
+HAVING SUM(calls) <> 0
 ORDER BY cost_usd DESC, calls DESC, user_id
 LIMIT %s
 """
@@ -170,19 +215,21 @@ LIMIT %s
 def _top_users(start: date, end: date, limit: int) -> list[dict]:
     """The ``limit`` users with the highest cost in the period (ties: calls, then id).
 
-    PostgreSQL: one statement (whole months from ``usage_monthly``, the edges from
-    ``usage_daily``, ranked in the database). Elsewhere: one query per source,
-    merged here.
+    PostgreSQL: one statement over the sources of ``_plan``, ranked in the
+    database. Elsewhere: one query per source, merged here.
     """
     if connection.vendor == "postgresql":
-        months, edges = _split(start, end)
+        months, plus, minus = _plan(start, end)
         params: list = list(months) if months else [date.max, date.min]
-        edges_sql = " OR ".join(["(day >= %s AND day <= %s)"] * len(edges)) or "FALSE"
-        for first, last in edges:
-            params += [first, last]
+        conditions = []
+        for ranges in (plus, minus):
+            conditions.append(" OR ".join(["(day >= %s AND day <= %s)"] * len(ranges)) or "FALSE")
+            for first, last in ranges:
+                params += [first, last]
         params.append(limit)
+        sql = _TOP_USERS_POSTGRES.format(plus=conditions[0], minus=conditions[1])
         with connection.cursor() as cursor:
-            cursor.execute(_TOP_USERS_POSTGRES.format(edges=edges_sql), params)
+            cursor.execute(sql, params)
             return [
                 {"user_id": user_id, "calls": calls, "cost_usd": cost}
                 for user_id, calls, cost in cursor.fetchall()
@@ -200,8 +247,9 @@ def usage_analytics(*, start: date, end: date, limit: int = TOP_DEFAULT) -> dict
 
     Reads the coarser rollups: totals, ``by_day`` and ``top_models`` from
     ``usage_daily_models`` (a dozen rows a day; two queries), ``top_users`` from
-    ``usage_monthly`` for the period's whole months and ``usage_daily`` for the
-    partial months at its edges (one query on PostgreSQL, two elsewhere).
+    ``usage_monthly`` for the period's months and ``usage_daily`` for the days
+    that make up its partial months (see ``_plan``; one query on PostgreSQL, up to
+    three elsewhere).
     Returns: ``{"from", "to", "totals", "by_day", "top_users", "top_models"}``;
     ``top_*`` entries are ``{user_id | model, calls, cost_usd}``.
     """
@@ -250,9 +298,9 @@ def usage_report_rows(*, start: date, end: date) -> Iterator[dict]:
     ordered by user then model, each with ``REPORT_COLUMNS``. Their ``cost_usd``
     sums to ``usage_analytics``' total for the same period.
 
-    Whole months are read from ``usage_monthly`` (one row per user and model and
-    month), the partial months at the edges from ``usage_daily``: at most two
-    queries, both ordered by user and model, merged as they stream."""
+    Months are read from ``usage_monthly`` (one row per user, model and month),
+    the days that make up partial months from ``usage_daily`` (see ``_plan``): at
+    most three queries, all ordered by user and model, merged as they stream."""
     group = ["user_id", "model"]
     sources = _per_user_sources(start, end, group, _sums())
     for row in _merged(sources, group, FIGURES):
