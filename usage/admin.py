@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from common.admin import CsvExportMixin, ReadOnlyAdminMixin
-from usage.models import Budget, UsageAlert, UsageDaily, UsageLog
+from usage.models import Budget, UsageAlert, UsageDaily, UsageDailyModel, UsageLog, UsageMonthly
 from usage.services import budget_create, budget_update, usage_rollups_rebuild
 
 MODEL_CHOICES_LIMIT = 50
@@ -379,3 +379,30 @@ class UsageAlertAdmin(ReadOnlyAdminMixin, CsvExportMixin, admin.ModelAdmin):
     @admin.display(description="threshold", ordering="threshold")
     def percent(self, obj: UsageAlert) -> str:
         return f"{obj.threshold * 100:.0f} %"
+
+
+# --- Coarser rollups (read-only: kept exact by the inserts, rebuilt with usage_daily)
+
+
+@admin.register(UsageDailyModel)
+class UsageDailyModelAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Usage per UTC day, service and model over all users."""
+
+    list_display = ["day", "service", "model", "calls", "unpriced_calls", "cost_usd"]
+    list_filter = ["service"]
+    search_fields = ["=model"]
+    date_hierarchy = "day"
+    ordering = ["-day"]
+    show_full_result_count = False
+
+
+@admin.register(UsageMonthly)
+class UsageMonthlyAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Usage per UTC month, user and model."""
+
+    list_display = ["month", "user_id", "model", "calls", "unpriced_calls", "cost_usd"]
+    list_filter = ["model"]
+    search_fields = ["=user_id", "=model"]
+    date_hierarchy = "month"
+    ordering = ["-month"]
+    show_full_result_count = False

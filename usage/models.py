@@ -3,6 +3,9 @@
 - ``UsageLog`` (``usage_logs``): one row per OpenAI call with its tokens and cost.
 - ``UsageDaily`` (``usage_daily``): the same figures summed per UTC day, user,
   service and model, kept exact in the transaction that inserts the raw row.
+- ``UsageDailyModel`` (``usage_daily_models``) and ``UsageMonthly``
+  (``usage_monthly``): coarser rollups (per day, service and model over all
+  users; per month, user and model), kept exact in the same statement.
 - ``Budget`` (``usage_budgets``): spend and token limits per role or per user.
 - ``UsageAlert`` (``usage_alerts``): one row per budget, user, window and
   threshold crossed.
@@ -162,7 +165,35 @@ class UsageLog(models.Model):
 COST_MAX_DIGITS, COST_DECIMAL_PLACES = 24, 12
 
 
-class UsageDaily(models.Model):
+class RollupFigures(models.Model):
+    """The figures every rollup row carries (summed over its key's raw rows).
+
+    ``calls`` includes errors; ``unpriced_calls`` are calls of a model without a
+    known price (their cost is not in ``cost_usd``). Token columns are named as
+    in ``usage_logs``; ``cost_usd`` is USD.
+    """
+
+    calls = models.BigIntegerField(default=0, db_default=0, help_text="errors included")
+    error_calls = models.BigIntegerField(default=0, db_default=0)
+    unpriced_calls = models.BigIntegerField(default=0, db_default=0)
+    input_tokens = models.BigIntegerField(default=0, db_default=0, help_text="including cached")
+    cached_input_tokens = models.BigIntegerField(default=0, db_default=0)
+    output_tokens = models.BigIntegerField(default=0, db_default=0, help_text="including reasoning")
+    reasoning_output_tokens = models.BigIntegerField(default=0, db_default=0)
+    total_tokens = models.BigIntegerField(default=0, db_default=0)
+    cost_usd = models.DecimalField(
+        max_digits=COST_MAX_DIGITS,
+        decimal_places=COST_DECIMAL_PLACES,
+        default=0,
+        db_default=0,
+        help_text="USD, priced calls only",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class UsageDaily(RollupFigures):
     """Usage summed per UTC day, user, service and model (the analytics' only source).
 
     Kept exact by the service that inserts ``usage_logs`` rows: the same
@@ -184,21 +215,6 @@ class UsageDaily(models.Model):
     user_id = models.CharField(max_length=100, blank=True, default="", db_default="")
     service = models.CharField(max_length=32, choices=UsageLog.Service.choices)
     model = models.CharField(max_length=100, blank=True, default="", db_default="")
-    calls = models.BigIntegerField(default=0, db_default=0, help_text="errors included")
-    error_calls = models.BigIntegerField(default=0, db_default=0)
-    unpriced_calls = models.BigIntegerField(default=0, db_default=0)
-    input_tokens = models.BigIntegerField(default=0, db_default=0, help_text="including cached")
-    cached_input_tokens = models.BigIntegerField(default=0, db_default=0)
-    output_tokens = models.BigIntegerField(default=0, db_default=0, help_text="including reasoning")
-    reasoning_output_tokens = models.BigIntegerField(default=0, db_default=0)
-    total_tokens = models.BigIntegerField(default=0, db_default=0)
-    cost_usd = models.DecimalField(
-        max_digits=COST_MAX_DIGITS,
-        decimal_places=COST_DECIMAL_PLACES,
-        default=0,
-        db_default=0,
-        help_text="USD, priced calls only",
-    )
 
     class Meta:
         db_table = "usage_daily"
@@ -217,6 +233,69 @@ class UsageDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.user_id or '-'} {self.service} {self.model or '?'}"
+
+
+class UsageDailyModel(RollupFigures):
+    """Usage summed per UTC day, service and model over all users (``usage_daily_models``).
+
+    A dozen rows a day instead of one per user: the all-users totals, ``by_day``
+    and ``top_models`` of the analytics read it. Kept exact in the same statement
+    that adds to ``usage_daily`` (same keys without the user); rebuilt with it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField(help_text="UTC day")
+    service = models.CharField(max_length=32, choices=UsageLog.Service.choices)
+    model = models.CharField(max_length=100, blank=True, default="", db_default="")
+
+    class Meta:
+        db_table = "usage_daily_models"
+        verbose_name = "daily usage by model"
+        verbose_name_plural = "daily usage by model"
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "service", "model"], name="usage_daily_models_key"
+            ),
+        ]
+        indexes = [
+            # The admin's filters (day is the unique key's first column).
+            models.Index(fields=["service", "day"], name="usage_daily_models_svc_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.service} {self.model or '?'}"
+
+
+class UsageMonthly(RollupFigures):
+    """Usage summed per UTC calendar month, user and model (``usage_monthly``).
+
+    ``month`` is the month's first day. The analytics' ``top_users`` and the cost
+    report read whole months of a period here (one row per user and model instead
+    of one per day), and ``usage_daily`` for the partial months at its edges.
+    Kept exact in the same statement that adds to ``usage_daily``; rebuilt from it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    month = models.DateField(help_text="first day of the UTC month")
+    user_id = models.CharField(max_length=100, blank=True, default="", db_default="")
+    model = models.CharField(max_length=100, blank=True, default="", db_default="")
+
+    class Meta:
+        db_table = "usage_monthly"
+        verbose_name = "monthly usage"
+        verbose_name_plural = "monthly usage"
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "user_id", "model"], name="usage_monthly_key"),
+        ]
+        indexes = [
+            # The admin's model filter (month is the unique key's first column).
+            models.Index(fields=["model", "month"], name="usage_monthly_model_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.user_id or '-'} {self.model or '?'}"
 
 
 class Budget(models.Model):

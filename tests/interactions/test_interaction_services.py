@@ -19,10 +19,11 @@ from usage.models import UsageLog
 pytestmark = pytest.mark.django_db
 
 
-def test_logging_an_interaction_is_three_statements_on_postgres_five_elsewhere():
+def test_logging_an_interaction_is_three_statements_on_postgres_seven_elsewhere():
     """PostgreSQL: session upsert, interaction and usage row in one WITH statement,
-    then the usage_daily upsert and the budgets that apply (none here); SQLite: the
-    three INSERTs as separate statements, then the same two."""
+    then the rollups' upsert (one statement for the three levels) and the budgets
+    that apply (none here); SQLite: the three INSERTs as separate statements, one
+    upsert per rollup level, and the budgets."""
     session = AISessionFactory()
 
     with CaptureQueriesContext(connection) as queries:
@@ -40,7 +41,7 @@ def test_logging_an_interaction_is_three_statements_on_postgres_five_elsewhere()
         for q in queries.captured_queries
         if not q["sql"].startswith(("BEGIN", "SAVEPOINT", "RELEASE"))
     ]
-    assert len(statements) == (3 if connection.vendor == "postgresql" else 5), statements
+    assert len(statements) == (3 if connection.vendor == "postgresql" else 7), statements
 
 
 def test_get_or_create_keeps_the_given_id_and_is_idempotent():

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.interactions.factories import AISessionFactory
 from tests.usage.conftest import event
-from usage.models import UsageDaily, UsageLog
+from usage.models import UsageDaily, UsageDailyModel, UsageLog, UsageMonthly
 
 pytestmark = pytest.mark.django_db
 EVENTS = "/api/v1/usage/events/"
@@ -32,6 +32,38 @@ def rollup_equals_raw() -> None:
         UsageDaily.objects.aggregate(n=Sum("unpriced_calls"))["n"]
         == UsageLog.objects.filter(price_unknown=True).count()
     )
+    coarse_levels_equal_daily()
+
+
+ROLLUP_SUMS = [
+    "calls",
+    "error_calls",
+    "unpriced_calls",
+    *FIGURES,
+    "cost_usd",
+]
+
+
+def coarse_levels_equal_daily() -> None:
+    """``usage_daily_models`` and ``usage_monthly`` hold, row for row, ``usage_daily``
+    summed per their keys."""
+    sums = {f: Sum(f) for f in ROLLUP_SUMS}
+    daily = UsageDaily.objects.order_by()
+    by_model = daily.values("day", "service", "model").annotate(**sums)
+    assert sorted(
+        UsageDailyModel.objects.values("day", "service", "model", *ROLLUP_SUMS), key=str
+    ) == sorted(by_model, key=str)
+    by_month: dict[tuple, dict] = {}
+    for row in daily.values("day", "user_id", "model", *ROLLUP_SUMS):
+        key = (row["day"].replace(day=1), row["user_id"], row["model"])
+        into = by_month.setdefault(key, dict.fromkeys(ROLLUP_SUMS, 0))
+        for name in ROLLUP_SUMS:
+            into[name] += row[name]
+    monthly = {
+        (r["month"], r["user_id"], r["model"]): {n: r[n] for n in ROLLUP_SUMS}
+        for r in UsageMonthly.objects.values("month", "user_id", "model", *ROLLUP_SUMS)
+    }
+    assert monthly == by_month
 
 
 def test_a_batch_is_written_priced_and_rolled_up(api_client_with_key):

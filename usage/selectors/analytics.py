@@ -1,4 +1,8 @@
-"""Usage figures for a period, read from the daily rollup ``usage_daily`` only.
+"""Usage figures for a period, read from the rollups only (never ``usage_logs``).
+
+One user's summary reads ``usage_daily``; the all-users analytics and the cost
+report read the coarser ``usage_daily_models`` and ``usage_monthly`` (with
+``usage_daily`` for the partial months at a period's edges).
 
 Periods are inclusive UTC dates. Costs are USD Decimals (priced calls only);
 ``unpriced_calls`` counts calls of models without a known price, whose cost is
@@ -6,14 +10,19 @@ therefore not in ``cost_usd``. Token names as in ``usage_logs``: input includes
 cached input, output includes reasoning output.
 """
 
+import heapq
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Collate
 
-from usage.models import UsageDaily
+from usage.models import UsageDaily, UsageDailyModel, UsageMonthly
 
 FIGURES = [
     "calls",
@@ -96,67 +105,162 @@ def usage_summary(*, user_id: str, start: date, end: date) -> dict:
     }
 
 
-_ANALYTICS_POSTGRES = """
-WITH sets AS (
-    SELECT day, user_id, model,
-           GROUPING(day) AS by_day, GROUPING(user_id) AS by_user, GROUPING(model) AS by_model,
-           {sums}
-    FROM usage_daily
-    WHERE day >= %s AND day <= %s
-    GROUP BY GROUPING SETS ((day), (user_id), (model))
-)
-SELECT * FROM (
-    SELECT sets.*, row_number() OVER (
-        PARTITION BY by_day, by_user, by_model
-        ORDER BY cost_usd DESC, calls DESC, user_id, model
-    ) AS rank
-    FROM sets
-) ranked
-WHERE by_day = 0 OR rank <= %s
+Ranges = list[tuple[date, date]]
+
+
+def _month_end(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def _plan(start: date, end: date) -> tuple[tuple[date, date] | None, Ranges, Ranges]:
+    """How to sum ``start`` … ``end`` per user from the rollups reading the fewest rows.
+
+    Returns ``(months, plus, minus)``: the first and last month (first days) to read
+    whole from ``usage_monthly`` (or None), then day ranges of ``usage_daily`` to
+    add and to subtract. A partial month at an edge is read from ``usage_daily``
+    when at most half of it is in the period, else whole from ``usage_monthly``
+    minus its days outside the period: "the last 90 days" reads one or two
+    days of ``usage_daily``, not a month of them.
+    """
+    months: list[date] = []
+    plus: Ranges = []
+    minus: Ranges = []
+    month = start.replace(day=1)
+    while month <= end:
+        last = _month_end(month)
+        first_in, last_in = max(start, month), min(end, last)
+        if (first_in, last_in) == (month, last):
+            months.append(month)
+        elif (last_in - first_in).days + 1 <= ((last - month).days + 1) // 2:
+            plus.append((first_in, last_in))
+        else:
+            months.append(month)
+            if first_in > month:
+                minus.append((month, first_in - timedelta(days=1)))
+            if last_in < last:
+                minus.append((last_in + timedelta(days=1), last))
+        month = last + timedelta(days=1)
+    return ((months[0], months[-1]) if months else None), plus, minus
+
+
+def _days(ranges: Ranges) -> Q:
+    condition = Q()
+    for first, last in ranges:
+        condition |= Q(day__gte=first, day__lte=last)
+    return condition
+
+
+def _per_user_sources(
+    start: date, end: date, group: list[str], sums: dict
+) -> list[tuple[QuerySet, int]]:
+    """(queryset, sign) pairs whose rows, summed per ``group`` (user_id and/or model)
+    with their sign, give the period's figures (see ``_plan``). Each queryset is
+    grouped and ordered by ``group``."""
+    months, plus, minus = _plan(start, end)
+    sources: list[tuple[QuerySet[Any], int]] = []
+    if months is not None:
+        sources.append((UsageMonthly.objects.filter(month__gte=months[0], month__lte=months[1]), 1))
+    if plus:
+        sources.append((UsageDaily.objects.filter(_days(plus)), 1))
+    if minus:
+        sources.append((UsageDaily.objects.filter(_days(minus)), -1))
+    # The merge needs one order for all sources: code point order, which is
+    # PostgreSQL's "C" collation and SQLite's default.
+    order = [Collate(g, "C") for g in group] if connection.vendor == "postgresql" else group
+    return [(qs.values(*group).annotate(**sums).order_by(*order), sign) for qs, sign in sources]
+
+
+def _signed(rows: Iterator[dict], sign: int, names: list[str]) -> Iterator[dict]:
+    for row in rows:
+        if sign < 0:
+            row = {**row, **{name: -(row[name] or 0) for name in names}}
+        yield row
+
+
+def _merged(
+    sources: list[tuple[QuerySet, int]], group: list[str], names: list[str]
+) -> Iterator[dict]:
+    """The rows of ``sources`` (each ordered by ``group``) merged into one row per
+    group, in ``group`` order, with ``names`` added up (subtracted for a negative
+    sign); groups left without calls are dropped. Streams."""
+    key = itemgetter(*group)
+    iterators = [_signed(qs.iterator(chunk_size=5000), sign, names) for qs, sign in sources]
+    for _, rows in groupby(heapq.merge(*iterators, key=key), key=key):
+        merged: dict | None = None
+        for row in rows:
+            if merged is None:
+                merged = dict(row)
+            else:
+                for name in names:
+                    merged[name] = (merged[name] or 0) + (row[name] or 0)
+        if merged is not None and merged["calls"]:
+            yield merged
+
+
+_TOP_USERS_POSTGRES = """
+SELECT user_id, SUM(calls) AS calls, SUM(cost_usd) AS cost_usd FROM (
+    SELECT user_id, calls, cost_usd FROM usage_monthly WHERE month >= %s AND month <= %s
+    UNION ALL
+    SELECT user_id, calls, cost_usd FROM usage_daily WHERE {plus}
+    UNION ALL
+    SELECT user_id, -calls, -cost_usd FROM usage_daily WHERE {minus}
+) rows
+GROUP BY user_id
+HAVING SUM(calls) <> 0
+ORDER BY cost_usd DESC, calls DESC, user_id
+LIMIT %s
 """
 
 
-def _analytics_postgres(start: date, end: date, limit: int) -> tuple[dict, list, list]:
-    """One scan of the period's rollup rows (GROUPING SETS by day, by user, by model),
-    the top ``limit`` users and models ranked in the same statement."""
-    sums = ", ".join(f"SUM({name}) AS {name}" for name in FIGURES)
-    with connection.cursor() as cursor:
-        cursor.execute(_ANALYTICS_POSTGRES.format(sums=sums), [start, end, limit])
-        names = [column.name for column in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    days = {row["day"]: _clean(row) for row in rows if row["by_day"] == 0}
-    users = [row for row in rows if row["by_user"] == 0]
-    models = [row for row in rows if row["by_model"] == 0]
-    return (
-        days,
-        sorted(users, key=lambda row: row["rank"]),
-        sorted(models, key=lambda row: row["rank"]),
-    )
+def _top_users(start: date, end: date, limit: int) -> list[dict]:
+    """The ``limit`` users with the highest cost in the period (ties: calls, then id).
+
+    PostgreSQL: one statement over the sources of ``_plan``, ranked in the
+    database. Elsewhere: one query per source, merged here.
+    """
+    if connection.vendor == "postgresql":
+        months, plus, minus = _plan(start, end)
+        params: list = list(months) if months else [date.max, date.min]
+        conditions = []
+        for ranges in (plus, minus):
+            conditions.append(" OR ".join(["(day >= %s AND day <= %s)"] * len(ranges)) or "FALSE")
+            for first, last in ranges:
+                params += [first, last]
+        params.append(limit)
+        sql = _TOP_USERS_POSTGRES.format(plus=conditions[0], minus=conditions[1])
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [
+                {"user_id": user_id, "calls": calls, "cost_usd": cost}
+                for user_id, calls, cost in cursor.fetchall()
+            ]
+    sums = {"calls": Sum("calls"), "cost_usd": Sum("cost_usd")}
+    sources = _per_user_sources(start, end, ["user_id"], sums)
+    users = list(_merged(sources, ["user_id"], ["calls", "cost_usd"]))
+    users.sort(key=lambda row: (-row["cost_usd"], -row["calls"], row["user_id"]))
+    return users[:limit]
 
 
 def usage_analytics(*, start: date, end: date, limit: int = TOP_DEFAULT) -> dict:
     """Every user's usage in ``start`` … ``end``: totals, by day, and the ``limit``
     top users and top models by cost (highest first; ties by calls, then name).
 
-    PostgreSQL: one statement (one scan of the period's rollup rows with GROUPING
-    SETS). Elsewhere: three queries on the rollup (by day, top users, top models).
+    Reads the coarser rollups: totals, ``by_day`` and ``top_models`` from
+    ``usage_daily_models`` (a dozen rows a day; two queries), ``top_users`` from
+    ``usage_monthly`` for the period's months and ``usage_daily`` for the days
+    that make up its partial months (see ``_plan``; one query on PostgreSQL, up to
+    three elsewhere).
     Returns: ``{"from", "to", "totals", "by_day", "top_users", "top_models"}``;
     ``top_*`` entries are ``{user_id | model, calls, cost_usd}``.
     """
-    period = _period(UsageDaily.objects.all(), start, end)
-    if connection.vendor == "postgresql":
-        days, users, models = _analytics_postgres(start, end, limit)
-    else:
-        days = {row["day"]: _clean(row) for row in period.values("day").annotate(**_sums())}
-
-        def top(column: str) -> list[dict]:
-            return list(
-                period.values(column)
-                .annotate(calls=Sum("calls"), cost_usd=Sum("cost_usd"))
-                .order_by("-cost_usd", "-calls", column)[:limit]
-            )
-
-        users, models = top("user_id"), top("model")
+    period = _period(UsageDailyModel.objects.all(), start, end)
+    days = {row["day"]: _clean(row) for row in period.values("day").annotate(**_sums())}
+    models = list(
+        period.values("model")
+        .annotate(calls=Sum("calls"), cost_usd=Sum("cost_usd"))
+        .order_by("-cost_usd", "-calls", "model")[:limit]
+    )
+    users = _top_users(start, end, limit)
     totals = _zero()
     for row in days.values():
         _add(totals, row)
@@ -192,12 +296,12 @@ REPORT_COLUMNS = [
 def usage_report_rows(*, start: date, end: date) -> Iterator[dict]:
     """The cost report's rows: one per user and model with calls in ``start`` … ``end``,
     ordered by user then model, each with ``REPORT_COLUMNS``. Their ``cost_usd``
-    sums to ``usage_analytics``' total for the same period. One query."""
-    rows = (
-        _period(UsageDaily.objects.all(), start, end)
-        .values("user_id", "model")
-        .annotate(**_sums())
-        .order_by("user_id", "model")
-    )
-    for row in rows.iterator(chunk_size=5000):
+    sums to ``usage_analytics``' total for the same period.
+
+    Months are read from ``usage_monthly`` (one row per user, model and month),
+    the days that make up partial months from ``usage_daily`` (see ``_plan``): at
+    most three queries, all ordered by user and model, merged as they stream."""
+    group = ["user_id", "model"]
+    sources = _per_user_sources(start, end, group, _sums())
+    for row in _merged(sources, group, FIGURES):
         yield {name: row[name] for name in REPORT_COLUMNS}

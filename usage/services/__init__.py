@@ -29,7 +29,11 @@ from usage.services.ingest import (
     usage_logs_insert,
     usage_normalize,
 )
-from usage.services.rollups import usage_rollups_add, usage_rollups_rebuild
+from usage.services.rollups import (
+    usage_coarse_rollups_rebuild,
+    usage_rollups_add,
+    usage_rollups_rebuild,
+)
 
 __all__ = [
     "MAX_EVENTS",
@@ -42,6 +46,7 @@ __all__ = [
     "budget_delete",
     "budget_update",
     "usage_budgets_evaluate",
+    "usage_coarse_rollups_rebuild",
     "usage_events_ingest",
     "usage_events_parse",
     "usage_log_build",

@@ -14,9 +14,9 @@ from typing import Any, TextIO
 from django.core.management.base import OutputWrapper
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
-from usage.models import UsageDaily, UsageLog
+from usage.models import RollupFigures, UsageDaily, UsageDailyModel, UsageLog, UsageMonthly
 
 # The figures of a rollup row, in the order of the upsert's columns.
 SUMS = [
@@ -38,67 +38,114 @@ def usage_day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
-def usage_rollups_add(*, logs: list[UsageLog]) -> int:
-    """Add freshly inserted usage rows to their ``usage_daily`` rows.
+# The rollup levels the insert keeps exact, in the order their rows are locked
+# (the upsert statement and the rebuild's LOCK TABLE use the same order).
+LEVELS: list[tuple[type[RollupFigures], list[str]]] = [
+    (UsageDaily, ["day", "user_id", "service", "model"]),
+    (UsageDailyModel, ["day", "service", "model"]),
+    (UsageMonthly, ["month", "user_id", "model"]),
+]
 
-    The rows are summed per (UTC day, user, service, model) in Python, then
-    written with one ``INSERT … ON CONFLICT (day, user_id, service, model) DO
-    UPDATE SET calls = usage_daily.calls + excluded.calls, …`` (PostgreSQL, and
-    SQLite 3.24+). Two transactions adding to the same key both count: the second
-    waits for the first's row lock and adds to the committed figures. Keys are
-    written in sorted order, so two batches never wait for each other crosswise.
-    Call it inside the transaction that inserted ``logs``, with only the rows
-    actually written (not the duplicates skipped).
 
-    Returns: the number of rollup rows touched.
-    """
-    sums: dict[tuple, list] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0, 0, Decimal(0)])
+def _sums_per_key(logs: list[UsageLog]) -> list[dict[tuple, list]]:
+    """The rows' figures summed per key of each level of ``LEVELS``."""
+    levels: list[dict[tuple, list]] = [
+        defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0, 0, Decimal(0)]) for _ in LEVELS
+    ]
     for log in logs:
-        row = sums[(usage_day(log.created_at), log.user_id or "", log.service, log.rollup_model)]
-        row[0] += 1
-        row[1] += log.status == UsageLog.Status.ERROR
-        row[2] += log.price_unknown
-        row[3] += log.input_tokens
-        row[4] += log.cached_input_tokens
-        row[5] += log.output_tokens
-        row[6] += log.reasoning_output_tokens
-        row[7] += log.total_tokens
-        row[8] += log.cost_usd or 0
-    if not sums:
-        return 0
+        day = usage_day(log.created_at)
+        user, service, model = log.user_id or "", log.service, log.rollup_model
+        figures = (
+            1,
+            log.status == UsageLog.Status.ERROR,
+            log.price_unknown,
+            log.input_tokens,
+            log.cached_input_tokens,
+            log.output_tokens,
+            log.reasoning_output_tokens,
+            log.total_tokens,
+            log.cost_usd or 0,
+        )
+        keys = (
+            (day, user, service, model),
+            (day, service, model),
+            (day.replace(day=1), user, model),
+        )
+        for sums, key in zip(levels, keys, strict=True):
+            row = sums[key]
+            for i, value in enumerate(figures):
+                row[i] += value
+    return levels
+
+
+def _upsert_head(model: type[RollupFigures], key: list[str]) -> tuple[str, str]:
+    """``INSERT INTO table (columns)`` and its ``ON CONFLICT (key) DO UPDATE SET`` that adds."""
     quote = connection.ops.quote_name
-    table = quote(UsageDaily._meta.db_table)
-    cost_field = UsageDaily._meta.get_field("cost_usd")
-    day_field = UsageDaily._meta.get_field("day")
-    columns = ", ".join(quote(c) for c in KEY + SUMS)
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(c) for c in key + SUMS)
     updates = ", ".join(f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in SUMS)
-    row_sql = "(" + ", ".join(["%s"] * (len(KEY) + len(SUMS))) + ")"
-    keys = sorted(sums)
-    conflict = f"ON CONFLICT ({', '.join(quote(c) for c in KEY)}) DO UPDATE SET {updates}"
+    conflict = f"ON CONFLICT ({', '.join(quote(c) for c in key)}) DO UPDATE SET {updates}"
+    return f"INSERT INTO {table} ({columns})", conflict
+
+
+def usage_rollups_add(*, logs: list[UsageLog]) -> int:
+    """Add freshly inserted usage rows to their rollup rows at every level.
+
+    The levels (``LEVELS``): ``usage_daily`` (UTC day, user, service, model),
+    ``usage_daily_models`` (UTC day, service, model) and ``usage_monthly`` (UTC
+    month, user, model). The rows are summed per key in Python, then written with
+    ``INSERT … ON CONFLICT (key) DO UPDATE SET calls = t.calls + excluded.calls, …``.
+    PostgreSQL: ONE statement for the three levels (the first two as
+    data-modifying CTEs, each fed by ``unnest`` arrays: a dozen parameters per
+    level, not 13 per row), so keeping them exact costs no extra round trip.
+    SQLite (3.24+): one statement per level (and per batch of rows).
+
+    Two transactions adding to the same key both count: the second waits for the
+    first's row lock and adds to the committed figures. Levels are written in a
+    fixed order and keys in sorted order, so two batches never wait for each other
+    crosswise. Call it inside the transaction that inserted ``logs``, with only
+    the rows actually written (not the duplicates skipped).
+
+    Returns: the number of rollup rows touched (all levels).
+    """
+    levels = _sums_per_key(logs)
+    if not levels[0]:
+        return 0
+    touched = sum(len(sums) for sums in levels)
     if connection.vendor == "postgresql":
-        # One array per column (unnest): a dozen parameters instead of 13 per row.
-        fields = [UsageDaily._meta.get_field(name) for name in KEY + SUMS]
-        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-        rows = [(*key, *sums[key]) for key in keys]
-        values_by_column = [[row[c] for row in rows] for c in range(len(fields))]
-        sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}"  # noqa: S608
+        parts: list[str] = []
+        params: list[list] = []
+        for (model, key), sums in zip(LEVELS, levels, strict=True):
+            fields = [model._meta.get_field(name) for name in key + SUMS]
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+            head, conflict = _upsert_head(model, key)
+            parts.append(f"{head} SELECT * FROM unnest({arrays}) {conflict}")  # noqa: S608
+            rows = [(*k, *sums[k]) for k in sorted(sums)]
+            params += [[row[c] for row in rows] for c in range(len(fields))]
+        # Data-modifying CTEs run exactly once whether or not their result is read.
+        ctes = ", ".join(f"level{i} AS ({part} RETURNING 1)" for i, part in enumerate(parts[:-1]))
         with connection.cursor() as cursor:
-            cursor.execute(sql, values_by_column)
-        return len(keys)
-    batch = max(1, connection.ops.bulk_batch_size(KEY + SUMS, keys))
+            cursor.execute(f"WITH {ctes} {parts[-1]}", params)
+        return touched
+    cost_field = UsageDaily._meta.get_field("cost_usd")
     with connection.cursor() as cursor:
-        for i in range(0, len(keys), batch):
-            chunk = keys[i : i + batch]
-            params: list = []
-            for key in chunk:
-                row = sums[key]
-                params += [day_field.get_db_prep_save(key[0], connection), *key[1:], *row[:8]]
-                params.append(cost_field.get_db_prep_save(row[8], connection))
-            # Identifiers come from the model (quoted); every value is a parameter.
-            values = ", ".join([row_sql] * len(chunk))
-            sql = f"INSERT INTO {table} ({columns}) VALUES {values} {conflict}"  # noqa: S608
-            cursor.execute(sql, params)
-    return len(keys)
+        for (model, key), sums in zip(LEVELS, levels, strict=True):
+            head, conflict = _upsert_head(model, key)
+            row_sql = "(" + ", ".join(["%s"] * (len(key) + len(SUMS))) + ")"
+            keys = sorted(sums)
+            batch = max(1, connection.ops.bulk_batch_size(key + SUMS, keys))
+            for i in range(0, len(keys), batch):
+                chunk = keys[i : i + batch]
+                values: list = []
+                for k in chunk:
+                    row = sums[k]
+                    values += [str(k[0]), *k[1:], *row[:8]]
+                    values.append(cost_field.get_db_prep_save(row[8], connection))
+                # Identifiers come from the models (quoted); every value is a parameter.
+                cursor.execute(
+                    f"{head} VALUES {', '.join([row_sql] * len(chunk))} {conflict}", values
+                )
+    return touched
 
 
 def _raw_aggregate(start: datetime, end: datetime) -> QuerySet[UsageLog, Any]:
@@ -133,15 +180,89 @@ def _raw_aggregate(start: datetime, end: datetime) -> QuerySet[UsageLog, Any]:
     )
 
 
+def _coarse_aggregate(model: type[RollupFigures], start: date, end: date) -> QuerySet:
+    """``usage_daily``'s rows of the UTC days ``start`` … ``end`` summed per key of
+    ``model``'s level, as a queryset whose SELECT lists ``key + SUMS`` in that order."""
+    rows = UsageDaily.objects.filter(day__gte=start, day__lte=end).order_by()
+    keys: dict[str, Any]
+    if model is UsageDailyModel:
+        keys = {"r_day": F("day"), "r_service": F("service"), "r_model": F("model")}
+    else:
+        keys = {"r_month": TruncMonth("day"), "r_user": F("user_id"), "r_model": F("model")}
+    # Every column is an annotation, so the SELECT lists them in this order.
+    grouped: QuerySet[Any, Any] = rows.annotate(**keys).values(*keys)
+    return grouped.annotate(**{f"r_{name}": Sum(name) for name in SUMS})
+
+
+def _lock_rollups(cursor: Any) -> None:
+    """PostgreSQL: make concurrent inserts of usage wait while rollup rows are
+    replaced (instead of adding to rows being deleted). Same table order as the
+    insert's upsert, so the two never deadlock. SQLite's write lock does the same."""
+    if connection.vendor == "postgresql":
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m, _ in LEVELS)
+        cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _replace(cursor: Any, model: type[RollupFigures], key: list[str], source: QuerySet) -> int:
+    """``INSERT INTO`` ``model``'s table the rows of ``source`` (``key + SUMS``)."""
+    head, _ = _upsert_head(model, key)
+    select_sql, params = source.query.sql_with_params()
+    cursor.execute(f"{head} {select_sql}", params)
+    return max(cursor.rowcount, 0)
+
+
+def _months_rebuild(
+    *, since: date, until: date, stdout: OutputWrapper | TextIO | None = None
+) -> int:
+    """Recompute ``usage_monthly`` from ``usage_daily`` for every UTC month that
+    ``since`` … ``until`` touches (whole months), one transaction per month."""
+    written = 0
+    month = since.replace(day=1)
+    while month <= until:
+        following = (month + timedelta(days=32)).replace(day=1)
+        with transaction.atomic(), connection.cursor() as cursor:
+            _lock_rollups(cursor)
+            UsageMonthly.objects.filter(month=month).delete()
+            source = _coarse_aggregate(UsageMonthly, month, following - timedelta(days=1))
+            written += _replace(cursor, *LEVELS[2], source)
+        if stdout is not None:
+            stdout.write(f"{month:%Y-%m}: rebuilt")
+        month = following
+    return written
+
+
+def usage_coarse_rollups_rebuild(*, since: date, until: date) -> int:
+    """Recompute ``usage_daily_models`` and ``usage_monthly`` from ``usage_daily``
+    for the UTC days ``since`` … ``until`` (``usage_monthly``: every month they touch,
+    whole). Set-based: per day and per month one transaction with one ``DELETE``
+    and one ``INSERT … SELECT … GROUP BY``. For a bulk load that fills
+    ``usage_daily`` itself (``generate_usage``) and for ``usage_rollups_rebuild``.
+
+    Returns: the number of rollup rows written.
+    """
+    written = 0
+    day = since
+    while day <= until:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _lock_rollups(cursor)
+            UsageDailyModel.objects.filter(day=day).delete()
+            written += _replace(cursor, *LEVELS[1], _coarse_aggregate(UsageDailyModel, day, day))
+        day += timedelta(days=1)
+    return written + _months_rebuild(since=since, until=until)
+
+
 def usage_rollups_rebuild(
     *, since: date, until: date | None = None, stdout: OutputWrapper | TextIO | None = None
 ) -> int:
-    """Recompute ``usage_daily`` from ``usage_logs`` for the UTC days ``since`` … ``until``.
+    """Recompute the rollups from ``usage_logs`` for the UTC days ``since`` … ``until``.
 
     Set-based and bounded: one transaction per day, each a ``DELETE`` of the day's
     rollup rows and one ``INSERT INTO usage_daily … SELECT … GROUP BY`` over that
-    day's raw rows. On PostgreSQL the day's transaction first takes ``LOCK TABLE
-    usage_daily IN SHARE ROW EXCLUSIVE MODE``: concurrent inserts of usage wait
+    day's raw rows, then the same for ``usage_daily_models`` from the day's
+    ``usage_daily`` rows; then one transaction per month touched (whole) for
+    ``usage_monthly`` from ``usage_daily``. On PostgreSQL each transaction first
+    takes ``LOCK TABLE usage_daily, usage_daily_models, usage_monthly IN SHARE
+    ROW EXCLUSIVE MODE``: concurrent inserts of usage wait
     for that one day's recomputation (typically well under a second) instead of
     adding to rows being replaced. SQLite's write lock does the same.
 
@@ -170,12 +291,15 @@ def usage_rollups_rebuild(
             start, start + timedelta(days=1)
         ).query.sql_with_params()
         with transaction.atomic(), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+            _lock_rollups(cursor)
             UsageDaily.objects.filter(day=day).delete()
             cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
             written += max(cursor.rowcount, 0)
+            UsageDailyModel.objects.filter(day=day).delete()
+            written += _replace(cursor, *LEVELS[1], _coarse_aggregate(UsageDailyModel, day, day))
         if stdout is not None:
             stdout.write(f"{day}: rebuilt")
         day += timedelta(days=1)
-    return written
+    # Months after their days: a month partly outside the range is summed from
+    # usage_daily, exact for its other days too.
+    return written + _months_rebuild(since=since, until=until, stdout=stdout)

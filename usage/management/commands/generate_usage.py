@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from usage.pricing import price_call, price_version
-from usage.services import usage_rollups_rebuild
+from usage.services import usage_coarse_rollups_rebuild, usage_rollups_rebuild
 
 # (model, service, has output): a realistic mix of OpenAI calls.
 MODELS = [
@@ -58,8 +58,9 @@ class Command(BaseCommand):
         "Generate N synthetic usage rows spread over the last --days days and "
         "--users users, with genai-prices' rates, and add them to the daily rollup. "
         "PostgreSQL: generate_series, one INSERT … SELECT per batch whose rows feed the "
-        "usage_daily upsert in the same statement. SQLite: a recursive CTE, then a "
-        "rollup rebuild of the days touched."
+        "usage_daily upsert in the same statement, then usage_daily_models and "
+        "usage_monthly from usage_daily. SQLite: a recursive CTE, then a rollup "
+        "rebuild of the days touched."
     )
 
     def add_arguments(self, parser):
@@ -85,6 +86,8 @@ class Command(BaseCommand):
                         self._params(first, last, run, end, days, users),
                     )
                 self.stdout.write(f"{last:,} rows ({time.monotonic() - started:.0f} s)")
+            # The coarser rollups from usage_daily, set-based (a statement per day and month).
+            usage_coarse_rollups_rebuild(since=today - timedelta(days=days), until=today)
         else:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
