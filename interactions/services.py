@@ -334,9 +334,10 @@ def _interaction_write(
             interaction.save(force_insert=True)
             if log is not None:
                 _usage_owner_set(log, owner=owner, requested=requested)
-                _row, created = usage_log_insert(log=log)
+                row, created = usage_log_insert(log=log)
                 if not created:
                     raise _DuplicateRequest
+                log.budget_exceeded = row.budget_exceeded
         return
 
     interaction_sql, interaction_params = insert_sql(interaction)
