@@ -45,8 +45,8 @@ def test_an_interaction_with_usage_is_the_key_check_and_one_statement(
     sql = [q["sql"] for q in queries.captured_queries]
     assert "rest_framework_api_key_apikey" in sql[0], sql
     writes = ["WITH"] if connection.vendor == "postgresql" else ["INSERT"] * 3
-    # The three rollup levels: one statement on PostgreSQL, one per level elsewhere.
-    rollups = ["INSERT"] if connection.vendor == "postgresql" else ["INSERT"] * 3
+    # The three rollup levels: one WITH statement on PostgreSQL, one per level elsewhere.
+    rollups = ["WITH"] if connection.vendor == "postgresql" else ["INSERT"] * 3
     rollup_and_budgets = [*rollups, "SELECT"]
     # SQLite's usage insert runs in a savepoint of the same transaction.
     kinds = [s.split()[0] for s in sql[1:] if not s.startswith(("SAVEPOINT", "RELEASE"))]
