@@ -106,33 +106,6 @@ class ErrorCode503Enum(models.TextChoices):
     AUTH_UNAVAILABLE = "auth_unavailable"
 
 
-class Error413Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=ErrorCode413Enum.choices)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ErrorResponse413Serializer(serializers.Serializer):
-    """413: the body is larger than ``REQUEST_BODY_MAX_BYTES``."""
-
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error413Serializer(many=True)  # type: ignore[assignment]
-
-
-class Error503Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=ErrorCode503Enum.choices)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ErrorResponse503Serializer(serializers.Serializer):
-    """503: the database (or Supabase's key endpoint) did not answer; nothing was
-    written, retry later."""
-
-    type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
-    errors = Error503Serializer(many=True)  # type: ignore[assignment]
-
-
 class ErrorCode401Enum(models.TextChoices):
     NOT_AUTHENTICATED = "not_authenticated"
     AUTHENTICATION_FAILED = "authentication_failed"
@@ -165,45 +138,72 @@ class ErrorCode409Enum(models.TextChoices):
     DOCUMENT_DELETED = "document_deleted"
 
 
-def _client_error(status: int, enum: type[models.TextChoices], doc: str) -> type:
+def error_body_serializer(
+    status: int,
+    codes: type[models.TextChoices],
+    doc: str,
+    *,
+    prefix: str = "",
+    server_error: bool = False,
+) -> type[serializers.Serializer]:
+    """The serializer class documenting one error answer in the project's JSON error
+    format: ``{"type": "client_error"|"server_error", "errors": [{"code", "detail",
+    "attr"}]}`` with ``code`` one of ``codes``, for HTTP ``status``. The OpenAPI
+    component names are ``<prefix>Error<status>`` (one error) and
+    ``<prefix>ErrorResponse<status>`` (the body)."""
     error = type(
-        f"ApiError{status}Serializer",
+        f"{prefix}Error{status}Serializer",
         (serializers.Serializer,),
         {
-            "code": serializers.ChoiceField(choices=enum.choices),
+            "code": serializers.ChoiceField(choices=codes.choices),
             "detail": serializers.CharField(),
             "attr": serializers.CharField(allow_null=True),
         },
     )
+    kinds = ServerErrorEnum if server_error else ClientErrorEnum
     return type(
-        f"ApiErrorResponse{status}Serializer",
+        f"{prefix}ErrorResponse{status}Serializer",
         (serializers.Serializer,),
         {
             "__doc__": doc,
-            "type": serializers.ChoiceField(choices=ClientErrorEnum.choices),
+            "type": serializers.ChoiceField(choices=kinds.choices),
             "errors": error(many=True),
         },
     )
 
 
-ErrorResponse401Serializer = _client_error(
+ErrorResponse413Serializer = error_body_serializer(
+    413, ErrorCode413Enum, "413: the body is larger than ``REQUEST_BODY_MAX_BYTES``."
+)
+ErrorResponse503Serializer = error_body_serializer(
+    503,
+    ErrorCode503Enum,
+    "503: the database (or Supabase's key endpoint) did not answer; nothing was "
+    "written, retry later.",
+    server_error=True,
+)
+ErrorResponse401Serializer = error_body_serializer(
     401,
     ErrorCode401Enum,
     "401: no or a refused Bearer token; ``WWW-Authenticate: Bearer`` (with "
     '``error="invalid_token"`` for a refused one, RFC 6750) says which.',
+    prefix="Api",
 )
-ErrorResponse403Serializer = _client_error(
-    403, ErrorCode403Enum, "403: these credentials may not call this operation."
+ErrorResponse403Serializer = error_body_serializer(
+    403, ErrorCode403Enum, "403: these credentials may not call this operation.", prefix="Api"
 )
-ErrorResponse404Serializer = _client_error(404, ErrorCode404Enum, "404: no such resource.")
-ErrorResponse429Serializer = _client_error(
+ErrorResponse404Serializer = error_body_serializer(
+    404, ErrorCode404Enum, "404: no such resource.", prefix="Api"
+)
+ErrorResponse429Serializer = error_body_serializer(
     429,
     ErrorCode429Enum,
     "429: the caller's rate limit (``throttled``) or a usage budget "
     "(``budget_exceeded``) is spent; ``Retry-After`` says when to retry.",
+    prefix="Api",
 )
-ErrorResponse409Serializer = _client_error(
-    409, ErrorCode409Enum, "409: the request conflicts with the stored state."
+ErrorResponse409Serializer = error_body_serializer(
+    409, ErrorCode409Enum, "409: the request conflicts with the stored state.", prefix="Api"
 )
 
 
