@@ -28,6 +28,25 @@ class DocumentAccessInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
+# The document page's fields, in order.
+DOCUMENT_FIELDS = (
+    "title",
+    "owner",
+    "status",
+    "last_error",
+    "filename",
+    "content_type",
+    "size_bytes",
+    "sha256",
+    "openai_file_id",
+    "vector_store_id",
+    "created_at",
+    "updated_at",
+    "status_checked_at",
+    "deleted_at",
+)
+
+
 @admin.register(Document)
 class DocumentAdmin(CsvExportMixin, admin.ModelAdmin):
     list_display = [
@@ -51,37 +70,9 @@ class DocumentAdmin(CsvExportMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [DocumentAccessInline, DocumentCitationInline]
     actions = ["refresh_status", "delete_from_openai"]
-    fields = [
-        "title",
-        "owner",
-        "status",
-        "last_error",
-        "filename",
-        "content_type",
-        "size_bytes",
-        "sha256",
-        "openai_file_id",
-        "vector_store_id",
-        "created_at",
-        "updated_at",
-        "status_checked_at",
-        "deleted_at",
-    ]
-    readonly_fields = [
-        "owner",
-        "status",
-        "last_error",
-        "filename",
-        "content_type",
-        "size_bytes",
-        "sha256",
-        "openai_file_id",
-        "vector_store_id",
-        "created_at",
-        "updated_at",
-        "status_checked_at",
-        "deleted_at",
-    ]
+    fields = DOCUMENT_FIELDS
+    # Everything but the title is written by the system (upload, status sync, deletion).
+    readonly_fields = [name for name in DOCUMENT_FIELDS if name != "title"]
 
     @admin.display(description="last error")
     def short_error(self, document: Document) -> str:
