@@ -20,7 +20,7 @@ from usage.services.rollups import LEVELS
 pytestmark = pytest.mark.django_db
 
 
-def test_logging_an_interaction_is_three_statements_on_postgres_seven_elsewhere():
+def test_logging_an_interaction_is_three_statements_on_postgres_more_elsewhere():
     """PostgreSQL: session upsert, interaction and usage row in one WITH statement,
     then the rollups' upsert (one statement for every level) and the budgets
     that apply (none here); SQLite: the three INSERTs as separate statements, one
