@@ -1,8 +1,10 @@
 """Usage figures for a period, read from the rollups only (never ``usage_logs``).
 
-One user's summary reads ``usage_daily``; the all-users analytics and the cost
-report read the coarser ``usage_daily_models`` and ``usage_monthly`` (with
-``usage_daily`` for the partial months at a period's edges).
+One user's summary reads ``usage_daily``; the all-users analytics read
+``usage_daily_models`` for totals, days and models, and sum ``top_users`` from
+blocks of ``usage_monthly``, ``usage_weekly_users`` and ``usage_daily``; the cost
+report sums blocks of ``usage_monthly`` and ``usage_daily`` (``_plan`` picks the
+cheapest blocks, added or subtracted, that make up the period exactly).
 
 Periods are inclusive UTC dates. Costs are USD Decimals (priced calls only);
 ``unpriced_calls`` counts calls of models without a known price, whose cost is
