@@ -113,7 +113,7 @@ class UsageAnalyticsApi(APIView):
 
     All users: ``{from, to, totals, by_day, top_users, top_models}``; ``top_*`` by
     cost, highest first, ``limit`` each (default 10, at most 100). Three queries on
-    the daily rollup.
+    the rollups (``usage.selectors.usage_analytics``).
     """
 
     authentication_classes = [SupabaseJWTAuthentication, StaffSessionAuthentication]
