@@ -10,14 +10,18 @@ migrates it, starts ``gunicorn config.wsgi -w --workers`` and posts batches of
 a unique request_id, so every event is priced, inserted and rolled up.
 
 ``reads``: against an existing database ``--db`` filled by
-``manage.py generate_usage --rows 10000000 --days 90 --users 10000``: times
-``GET /api/v1/usage/summary/`` (one user, 30 days), ``/analytics/`` (30 and 90
-days) and ``/report.csv`` (30 days, the whole download), ``--repeat`` times each,
-after one warm-up call; reports the median and the slowest.
+``manage.py generate_usage --rows 10000000 --days 90 --users 10000`` (and
+migrated to this checkout's schema): times ``GET /api/v1/usage/summary/`` (one
+user, 30 days), ``/analytics/`` (the last 30 and 90 days, and the 30 days that
+end on the latest 14th of a month: a period cut across two months and several
+weeks, the hardest for ``top_users``) and ``/report.csv`` (the last 30 days and
+the same mid-month 30 days, the whole download), ``--repeat`` times each, after
+``--warmup`` calls (enough to reach every gunicorn worker); reports the median
+and the slowest, and the load average before and after.
 
 Run from the project root:
     uv run python bench/usage_bench.py ingest --seconds 30
-    uv run python bench/usage_bench.py reads --db retail_usage_bench
+    uv run python bench/usage_bench.py reads --db bench_10m
 Results: bench/results/usage_bench_<part>.json
 """
 
@@ -212,6 +216,13 @@ def reads(args) -> dict:
     today = datetime.now(UTC).date()
     month = {"from": (today - timedelta(days=29)).isoformat(), "to": today.isoformat()}
     quarter = {"from": (today - timedelta(days=89)).isoformat(), "to": today.isoformat()}
+    fourteenth = today.replace(day=14)
+    if fourteenth > today:
+        fourteenth = (fourteenth - timedelta(days=28)).replace(day=14)
+    mid_month = {
+        "from": (fourteenth - timedelta(days=29)).isoformat(),
+        "to": fourteenth.isoformat(),
+    }
     admin = {"Authorization": f"Bearer {token}"}
     calls = {
         "summary_one_user_30_days": (
@@ -221,16 +232,19 @@ def reads(args) -> dict:
         ),
         "analytics_30_days": ("/api/v1/usage/analytics/", month, admin),
         "analytics_90_days": ("/api/v1/usage/analytics/", quarter, admin),
+        "analytics_30_days_to_the_14th": ("/api/v1/usage/analytics/", mid_month, admin),
         "report_csv_30_days": ("/api/v1/usage/report.csv", month, admin),
+        "report_csv_30_days_to_the_14th": ("/api/v1/usage/report.csv", mid_month, admin),
     }
     server = start_gunicorn(env, args.port, args.workers)
-    results = {}
+    results: dict = {}
     try:
         wait_ready(args.port, timeout=120)
+        load_before = os.getloadavg()
         for name, (path, params, headers) in calls.items():
             query = "&".join(f"{k}={v}" for k, v in params.items())
             times, size = [], 0
-            for attempt in range(args.repeat + 1):
+            for attempt in range(args.warmup + args.repeat):
                 conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=120)
                 started = time.perf_counter()
                 conn.request("GET", f"{path}?{query}", headers=headers)
@@ -240,15 +254,19 @@ def reads(args) -> dict:
                 conn.close()
                 if response.status != 200:
                     raise RuntimeError(f"{name}: {response.status} {body[:300]!r}")
-                if attempt:  # the first call warms caches and connections
+                if attempt >= args.warmup:  # warm-up calls: caches, connections, workers
                     times.append(elapsed)
                 size = len(body)
             results[name] = {
+                "period": params.get("from", "") + " … " + params.get("to", ""),
                 "median_ms": round(statistics.median(times) * 1000, 1),
                 "max_ms": round(max(times) * 1000, 1),
                 "bytes": size,
             }
-        results["load_average"] = round(os.getloadavg()[0], 2)
+        results["load_average_before_after"] = [
+            round(load_before[0], 2),
+            round(os.getloadavg()[0], 2),
+        ]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -264,6 +282,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=4, help="untimed calls per endpoint")
     parser.add_argument("--port", type=int, default=8300)
     args = parser.parse_args()
     args.db = args.db or ("retail_usage" if args.part == "ingest" else "retail_usage_bench")

@@ -21,7 +21,15 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from common.admin import CsvExportMixin, ReadOnlyAdminMixin
-from usage.models import Budget, UsageAlert, UsageDaily, UsageDailyModel, UsageLog, UsageMonthly
+from usage.models import (
+    Budget,
+    UsageAlert,
+    UsageDaily,
+    UsageDailyModel,
+    UsageLog,
+    UsageMonthly,
+    UsageWeeklyUser,
+)
 from usage.services import budget_create, budget_update, usage_rollups_rebuild
 
 MODEL_CHOICES_LIMIT = 50
@@ -405,4 +413,15 @@ class UsageMonthlyAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=user_id", "=model"]
     date_hierarchy = "month"
     ordering = ["-month"]
+    show_full_result_count = False
+
+
+@admin.register(UsageWeeklyUser)
+class UsageWeeklyUserAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Usage per ISO week (from Monday, UTC) and user, over every model."""
+
+    list_display = ["week", "user_id", "calls", "unpriced_calls", "cost_usd"]
+    search_fields = ["=user_id"]
+    date_hierarchy = "week"
+    ordering = ["-week"]
     show_full_result_count = False

@@ -3,9 +3,10 @@
 - ``UsageLog`` (``usage_logs``): one row per OpenAI call with its tokens and cost.
 - ``UsageDaily`` (``usage_daily``): the same figures summed per UTC day, user,
   service and model, kept exact in the transaction that inserts the raw row.
-- ``UsageDailyModel`` (``usage_daily_models``) and ``UsageMonthly``
-  (``usage_monthly``): coarser rollups (per day, service and model over all
-  users; per month, user and model), kept exact in the same statement.
+- ``UsageDailyModel`` (``usage_daily_models``), ``UsageMonthly``
+  (``usage_monthly``) and ``UsageWeeklyUser`` (``usage_weekly_users``): coarser
+  rollups (per day, service and model over all users; per month, user and
+  model; per ISO week and user), kept exact in the same statement.
 - ``Budget`` (``usage_budgets``): spend and token limits per role or per user.
 - ``UsageAlert`` (``usage_alerts``): one row per budget, user, window and
   threshold crossed.
@@ -296,6 +297,43 @@ class UsageMonthly(RollupFigures):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.user_id or '-'} {self.model or '?'}"
+
+
+class UsageWeeklyUser(RollupFigures):
+    """Usage summed per UTC ISO week and user over every service and model
+    (``usage_weekly_users``).
+
+    ``week`` is the Monday the week starts on (UTC). The analytics' ``top_users``
+    reads a period's whole weeks here (one row per user and week, whatever the
+    models) and its other days from ``usage_daily`` and ``usage_monthly``, so that
+    any 30-day period costs a few rows per user instead of one per user and day.
+    Kept exact in the same statement that adds to ``usage_daily``; rebuilt from it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    week = models.DateField(help_text="UTC Monday the ISO week starts on")
+    user_id = models.CharField(max_length=100, blank=True, default="", db_default="")
+
+    class Meta:
+        db_table = "usage_weekly_users"
+        verbose_name = "weekly usage by user"
+        verbose_name_plural = "weekly usage by user"
+        ordering = ["-week"]
+        constraints = [
+            models.UniqueConstraint(fields=["week", "user_id"], name="usage_weekly_users_key"),
+        ]
+        indexes = [
+            # top_users reads (user, calls, cost) of whole weeks from the index alone
+            # (PostgreSQL; other databases build no index with non-key columns).
+            models.Index(
+                fields=["week"],
+                include=["user_id", "calls", "cost_usd"],
+                name="usage_weekly_users_top_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.user_id or '-'}"
 
 
 class Budget(models.Model):

@@ -6,14 +6,16 @@ sizes: customer sessions by channel, sessions started per day, user sessions
 by platform, AI sessions, interactions per day, usage by day and model, top
 users and their profiles.
 
-Figures of past UTC days do not change (rows carry the time they were written),
-so the per-day series and this month's per-user costs are computed once for the
-days before today and cached until the day ends; each page then reads only
-today's rows. A cold cache costs one more query per cached figure (the past
-days'), the same for any table size.
+Usage figures read the rollups that the usage insert keeps exact
+(``usage_source``): a dozen rows a day for usage by day and model, a row per
+user and model for this month's top users, so they are live and cost the same
+for any number of calls. Sessions started and interactions per day are counted
+on the raw tables: their past UTC days do not change (rows carry the time they
+were written), so they are computed once for the days before today and cached
+until the day ends; each page then reads only today's rows. A cold cache costs
+one more query for each of the two (the past days'), the same for any table size.
 """
 
-import heapq
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -29,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from admin_panel.selectors.periods import Period, Periods, day_start, periods_for
-from admin_panel.selectors.usage_source import usage_source
+from admin_panel.selectors.usage_source import usage_source, usage_top_users
 from documents.models import Document
 from interactions.citations.selectors import most_cited_documents
 from interactions.models import AIInteraction, AISession
@@ -66,10 +68,6 @@ def _past_then_today(
         midnight = day_start(today + timedelta(days=1))
         cache.set(key, past, max(60, int((midnight - timezone.now()).total_seconds()) + 60))
     return merge(past, compute(today, today))
-
-
-def _merge_rows(past: list, current: list) -> list:
-    return past + current
 
 
 def _merge_dicts(past: dict, current: dict) -> dict:
@@ -170,14 +168,14 @@ def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
     ``top_documents``: the ``TOP_DOCUMENTS`` documents cited by the most answers
     this month (``most_cited_documents``), each with its admin ``url``.
 
-    Queries: 12 with a warm cache (4 more on a cold one), whatever the data: the
+    Queries: 12 with a warm cache (2 more on a cold one), whatever the data: the
     8 of sessions, interactions and usage, documents by status, budgets, their
     alerts of the current windows, and the most cited documents.
     """
     now = now or timezone.now()
     periods = periods_for(now.astimezone(UTC).date())
     today = periods.today
-    usage = _past_then_today("usage", periods.earliest, today, _usage_by_day_and_model, _merge_rows)
+    usage = _usage_by_day_and_model(periods.earliest, today)
     interactions = _past_then_today(
         "interactions", periods.chart.first, today, _interactions_by_day_and_model, _merge_dicts
     )
@@ -255,7 +253,8 @@ def _as_date(value: object) -> date:
 
 
 def _usage_by_day_and_model(first: date, last: date) -> list[dict]:
-    """[{day, model, calls, unpriced_calls, cost_usd}] of the UTC days ``first``..``last``."""
+    """[{day, model, calls, unpriced_calls, cost_usd}] of the UTC days ``first``..``last``
+    (``usage_daily_models``: a dozen rows a day)."""
     source = usage_source(first=first, last=last)
     return list(source.rows.values("day", "model").annotate(**source.measures))
 
@@ -275,15 +274,15 @@ def _interactions_by_day_and_model(first: date, last: date) -> dict[tuple[date, 
 
 
 def _customer_sessions_started(first: date, last: date) -> dict[tuple[date, str], float]:
-    """{(day, channel): sessions started} of the UTC days ``first``..``last`` (index on
-    ``created_at``)."""
+    """{(day, channel): sessions started} of the UTC days ``first``..``last`` (index
+    ``(created_at) INCLUDE (channel)``: read from the index alone)."""
     rows = (
         CustomerSession.objects.filter(
             created_at__gte=day_start(first), created_at__lt=day_start(last + timedelta(days=1))
         )
         .order_by()
         .values("channel", day=TruncDate("created_at", tzinfo=UTC))
-        .annotate(n=Count("session_id"))
+        .annotate(n=Count("*"))
     )
     return {(_as_date(row["day"]), row["channel"]): float(row["n"]) for row in rows}
 
@@ -307,12 +306,14 @@ def _stack(periods: Periods, values: dict[tuple[date, str], float]) -> list[dict
 
 
 def _customer_sessions_active(now: datetime) -> list[Count_]:
-    """Active, unexpired customer sessions per channel (every channel, zeros included)."""
+    """Active, unexpired customer sessions per channel (every channel, zeros included):
+    one count read from the partial index of active sessions ``(channel,
+    expires_at) WHERE status = 'active'`` alone (an index-only scan)."""
     counts = dict(
         CustomerSession.objects.filter(status=CustomerSession.Status.ACTIVE, expires_at__gt=now)
         .order_by()
         .values_list("channel")
-        .annotate(n=Count("session_id"))
+        .annotate(n=Count("*"))
     )
     return [
         Count_(key=value, label=str(label), count=counts.get(value, 0))
@@ -353,53 +354,27 @@ def _ai_sessions_started(periods: Periods) -> tuple[int, int]:
     return totals["today"], totals["week"]
 
 
-# Costs summed per user are kept as integers of 10^-12 USD (the column's scale):
-# exact, and a month of 10,000 users pickles into the cache in a few milliseconds.
-_PICO = Decimal("1e-12")
-
-
-def _cost_by_user(first: date, last: date) -> dict[str, tuple[int, int]]:
-    """{user_id: (calls, cost in 10^-12 USD)} of the UTC days ``first``..``last``, users
-    with a priced call only."""
-    source = usage_source(first=first, last=last)
-    rows = (
-        source.rows.exclude(user_id="")  # the rollup's "no user"
-        .values("user_id")
-        .annotate(**source.measures)
-        .filter(cost_usd__gt=0)
-    )
-    return {row["user_id"]: (row["calls"], int(row["cost_usd"] / _PICO)) for row in rows}
-
-
-def _sum_by_user(past: dict, current: dict) -> dict:
-    merged = dict(past)
-    for uid, (calls, cost) in current.items():
-        before_calls, before_cost = merged.get(uid, (0, 0))
-        merged[uid] = (before_calls + calls, before_cost + cost)
-    return merged
-
-
 def _top_users(month: Period) -> list[TopUser]:
     """The ``TOP_USERS`` users with the highest cost this month, highest first, each
-    labelled with their email (or phone) and linked to their profile page."""
-    costs = _past_then_today("cost_by_user", month.first, month.last, _cost_by_user, _sum_by_user)
-    top = heapq.nsmallest(TOP_USERS, costs.items(), key=lambda item: (-item[1][1], item[0]))
+    labelled with their email (or phone) and linked to their profile page: the
+    month's ``usage_monthly`` rows ranked in the database, then their profiles."""
+    top = usage_top_users(month=month.first, limit=TOP_USERS)
     ids = []
-    for uid, _totals in top:
+    for user in top:
         try:
-            ids.append(uuid.UUID(uid))
+            ids.append(uuid.UUID(user.user_id))
         except ValueError:
             continue
     profiles = {str(p.id): p for p in UserProfile.objects.filter(id__in=ids)} if ids else {}
     result = []
-    for uid, (calls, pico) in top:
-        profile = profiles.get(uid)
+    for user in top:
+        profile = profiles.get(user.user_id)
         result.append(
             TopUser(
-                user_id=uid,
-                label=str(profile) if profile else uid,
-                calls=calls,
-                cost_usd=(pico * _PICO).normalize(),
+                user_id=user.user_id,
+                label=str(profile) if profile else user.user_id,
+                calls=user.calls,
+                cost_usd=user.cost_usd.normalize(),
                 url=(
                     reverse("admin:sessions_app_userprofile_change", args=[profile.pk])
                     if profile

@@ -15,6 +15,7 @@ from admin_panel.selectors.dashboard import dashboard_figures
 from admin_panel.selectors.periods import periods_for
 from tests.documents.factories import DocumentFactory
 from tests.interactions.factories import AIInteractionFactory, InteractionCitationFactory
+from tests.sessions_app.factories import CustomerSessionFactory
 from tests.usage.factories import RecordedUsageLogFactory
 from usage.models import Budget, UsageAlert
 
@@ -219,16 +220,25 @@ def test_the_dashboard_is_staff_only(client):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
-def test_past_days_are_cached_until_the_day_ends_and_today_is_live(staff_client):
+def test_usage_is_live_and_past_sessions_are_cached_until_the_day_ends(staff_client):
     staff_client.get(INDEX)
-    RecordedUsageLogFactory(cost_usd=Decimal("2.00"))  # today: shown at once
-    RecordedUsageLogFactory(cost_usd=Decimal("5.00"), created_at=timezone.now() - timedelta(days=1))
+    yesterday = timezone.now() - timedelta(days=1)
+    # Usage comes from the rollups, exact at once: today's and a late call of yesterday.
+    RecordedUsageLogFactory(cost_usd=Decimal("2.00"))
+    RecordedUsageLogFactory(cost_usd=Decimal("5.00"), created_at=yesterday)
+    # Sessions started are counted on the raw table: past days come from the cache.
+    CustomerSessionFactory(channel="chat")
+    CustomerSessionFactory(channel="chat", created_at=yesterday)
 
-    today, _week, _month = staff_client.get(INDEX).context["dashboard"].cost
-    assert (today.value, today.previous) == (Decimal("2.00"), Decimal(0))
+    board = staff_client.get(INDEX).context["dashboard"]
+    today, _week, _month = board.cost
+    assert (today.value, today.previous) == (Decimal("2.00"), Decimal("5.00"))
+    chat = {series["label"]: series["data"] for series in board.charts["sessions"]}["chat"]
+    assert chat[-2:] == [0.0, 1.0]
     cache.clear()  # what the end of the UTC day does
-    today, _week, _month = staff_client.get(INDEX).context["dashboard"].cost
-    assert today.previous == Decimal("5.00")
+    board = staff_client.get(INDEX).context["dashboard"]
+    chat = {series["label"]: series["data"] for series in board.charts["sessions"]}["chat"]
+    assert chat[-2:] == [1.0, 1.0]
 
 
 def test_the_most_cited_documents_of_the_month(staff_client):

@@ -12,6 +12,7 @@ from interactions.models import AIInteraction, AISession
 from tests.interactions.factories import AISessionFactory
 from tests.interactions.helpers import GPT4O_CHAT_USAGE
 from usage.models import UsageLog
+from usage.services.rollups import LEVELS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,8 +46,8 @@ def test_an_interaction_with_usage_is_the_key_check_and_one_statement(
     sql = [q["sql"] for q in queries.captured_queries]
     assert "rest_framework_api_key_apikey" in sql[0], sql
     writes = ["WITH"] if connection.vendor == "postgresql" else ["INSERT"] * 3
-    # The three rollup levels: one WITH statement on PostgreSQL, one per level elsewhere.
-    rollups = ["WITH"] if connection.vendor == "postgresql" else ["INSERT"] * 3
+    # The rollup levels: one WITH statement on PostgreSQL, one per level elsewhere.
+    rollups = ["WITH"] if connection.vendor == "postgresql" else ["INSERT"] * len(LEVELS)
     rollup_and_budgets = [*rollups, "SELECT"]
     # SQLite's usage insert runs in a savepoint of the same transaction.
     kinds = [s.split()[0] for s in sql[1:] if not s.startswith(("SAVEPOINT", "RELEASE"))]

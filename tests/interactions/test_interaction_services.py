@@ -15,13 +15,14 @@ from interactions.services import ai_interaction_log, ai_session_get_or_create
 from tests.interactions.factories import AISessionFactory
 from tests.interactions.helpers import GPT4O_CHAT_USAGE
 from usage.models import UsageLog
+from usage.services.rollups import LEVELS
 
 pytestmark = pytest.mark.django_db
 
 
-def test_logging_an_interaction_is_three_statements_on_postgres_seven_elsewhere():
+def test_logging_an_interaction_is_three_statements_on_postgres_more_elsewhere():
     """PostgreSQL: session upsert, interaction and usage row in one WITH statement,
-    then the rollups' upsert (one statement for the three levels) and the budgets
+    then the rollups' upsert (one statement for every level) and the budgets
     that apply (none here); SQLite: the three INSERTs as separate statements, one
     upsert per rollup level, and the budgets."""
     session = AISessionFactory()
@@ -41,7 +42,8 @@ def test_logging_an_interaction_is_three_statements_on_postgres_seven_elsewhere(
         for q in queries.captured_queries
         if not q["sql"].startswith(("BEGIN", "SAVEPOINT", "RELEASE"))
     ]
-    assert len(statements) == (3 if connection.vendor == "postgresql" else 7), statements
+    elsewhere = 4 + len(LEVELS)  # three INSERTs, the budgets, an upsert per level
+    assert len(statements) == (3 if connection.vendor == "postgresql" else elsewhere), statements
 
 
 def test_get_or_create_keeps_the_given_id_and_is_idempotent():

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -10,6 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.usage.conftest import event
+from usage.selectors import usage_report_csv
+from usage.selectors.analytics import _report_csv_lines
 from usage.services import usage_events_ingest
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +156,30 @@ def test_staff_download_the_report_from_their_admin_session(staff_client, known)
 
     assert response.status_code == 200
     assert b"".join(response.streaming_content).decode().count("\n") == 5  # header + 4
+
+
+@pytest.mark.postgres
+def test_postgresql_writes_the_report_byte_for_byte_as_the_python_writer(admin_client):
+    # Cells that need quoting, a call without a user, one without a price, a model
+    # name that sorts differently by code point than by a language's collation.
+    usage_events_ingest(
+        events=[
+            event(user_id='shop "north", 2', created_at="2026-05-01T08:00:00Z"),
+            event(user_id="Zed", created_at="2026-05-02T08:00:00Z", model="ft:private"),
+            event(user_id="alice", created_at="2026-05-02T09:00:00Z", model="gpt-4o-mini"),
+            event(created_at="2026-05-03T10:00:00Z"),
+            event(user_id="alice", created_at="2026-05-03T11:00:00Z", status="error"),
+        ]
+    )
+    start, end = date(2026, 4, 20), date(2026, 5, 20)
+
+    by_postgres = b"".join(usage_report_csv(start=start, end=end))
+    by_python = b"".join(_report_csv_lines(start, end))
+    response = admin_client.get(REPORT, {"from": start, "to": end})
+
+    assert by_postgres == by_python
+    assert b"".join(response.streaming_content) == by_postgres
+    lines = by_postgres.decode().splitlines()
+    assert lines[1].startswith(",gpt-4o,1,")  # no user: an empty cell, first
+    assert lines[-1].startswith('"shop ""north"", 2",gpt-4o,1,')
+    assert [line.split(",")[0] for line in lines[2:5]] == ["Zed", "alice", "alice"]

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.interactions.factories import AISessionFactory
 from tests.usage.conftest import event
-from usage.models import UsageDaily, UsageDailyModel, UsageLog, UsageMonthly
+from usage.models import UsageDaily, UsageDailyModel, UsageLog, UsageMonthly, UsageWeeklyUser
 
 pytestmark = pytest.mark.django_db
 EVENTS = "/api/v1/usage/events/"
@@ -45,8 +45,8 @@ ROLLUP_SUMS = [
 
 
 def coarse_levels_equal_daily() -> None:
-    """``usage_daily_models`` and ``usage_monthly`` hold, row for row, ``usage_daily``
-    summed per their keys."""
+    """``usage_daily_models``, ``usage_monthly`` and ``usage_weekly_users`` hold, row
+    for row, ``usage_daily`` summed per their keys."""
     sums = {f: Sum(f) for f in ROLLUP_SUMS}
     daily = UsageDaily.objects.order_by()
     by_model = daily.values("day", "service", "model").annotate(**sums)
@@ -64,6 +64,17 @@ def coarse_levels_equal_daily() -> None:
         for r in UsageMonthly.objects.values("month", "user_id", "model", *ROLLUP_SUMS)
     }
     assert monthly == by_month
+    by_week: dict[tuple, dict] = {}
+    for row in daily.values("day", "user_id", *ROLLUP_SUMS):
+        key = (row["day"] - timedelta(days=row["day"].weekday()), row["user_id"])
+        into = by_week.setdefault(key, dict.fromkeys(ROLLUP_SUMS, 0))
+        for name in ROLLUP_SUMS:
+            into[name] += row[name]
+    weekly = {
+        (r["week"], r["user_id"]): {n: r[n] for n in ROLLUP_SUMS}
+        for r in UsageWeeklyUser.objects.values("week", "user_id", *ROLLUP_SUMS)
+    }
+    assert weekly == by_week
 
 
 def test_a_batch_is_written_priced_and_rolled_up(api_client_with_key):

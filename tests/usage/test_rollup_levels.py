@@ -1,10 +1,12 @@
-"""The coarser rollups (per day and model; per month, user and model): kept exact in
-the insert's statement, rebuilt with usage_daily, and giving the analytics and the
-cost report exactly the figures of usage_daily for periods across month edges."""
+"""The coarser rollups (per day and model; per month, user and model; per week and
+user): kept exact in the insert's statement, rebuilt with usage_daily, and giving the
+analytics and the cost report exactly the figures of usage_daily for periods across
+month and week edges."""
 
 import csv
 import io
-from datetime import date
+import random
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,16 +19,27 @@ from interactions.services import ai_interaction_log
 from tests.interactions.helpers import GPT4O_CHAT_USAGE
 from tests.usage.conftest import event
 from tests.usage.test_ingest_api import ROLLUP_SUMS, coarse_levels_equal_daily
-from usage.models import UsageDaily, UsageDailyModel, UsageLog, UsageMonthly
-from usage.selectors.analytics import _plan
+from usage.models import UsageDaily, UsageDailyModel, UsageLog, UsageMonthly, UsageWeeklyUser
+from usage.selectors.analytics import DAYS, MONTHS, PER_USER, PER_USER_MODEL, WEEKS, _plan
 from usage.services import usage_events_ingest, usage_rollups_add
 
 pytestmark = pytest.mark.django_db
 ANALYTICS = "/api/v1/usage/analytics/"
 REPORT = "/api/v1/usage/report.csv"
 MINI = {"input_tokens": 1000, "output_tokens": 1000}  # gpt-4o-mini: $0.00075
-# Calls on both sides of the January/February and February/March edges.
-DAYS = ["2026-01-30", "2026-01-31", "2026-02-01", "2026-02-14", "2026-02-28", "2026-03-01"]
+# Calls on both sides of the January/February and February/March edges, and of the
+# weeks around mid-February (Monday 9th to Sunday 15th).
+CALL_DAYS = [
+    "2026-01-30",
+    "2026-01-31",
+    "2026-02-01",
+    "2026-02-09",
+    "2026-02-14",
+    "2026-02-15",
+    "2026-02-16",
+    "2026-02-28",
+    "2026-03-01",
+]
 PERIODS = [
     ("2026-01-31", "2026-03-01"),  # a whole month and a day each side
     ("2026-02-01", "2026-02-28"),  # exactly one month
@@ -36,15 +49,19 @@ PERIODS = [
     ("2026-02-14", "2026-02-14"),  # one day
     ("2026-01-02", "2026-02-27"),  # two months less a few days
     ("2026-01-31", "2026-02-27"),  # a day, then a month less its last day
+    ("2026-02-09", "2026-02-15"),  # one whole week
+    ("2026-02-10", "2026-02-15"),  # a week less its Monday
+    ("2026-01-16", "2026-02-14"),  # 30 days from mid-month: weeks and days
+    ("2026-01-28", "2026-02-26"),  # 30 days across a month edge
 ]
 
 
 @pytest.fixture
 def spread():
     """Three users, three models (one unpriced), a call of each kind on every day of
-    ``DAYS``, one of them an error."""
+    ``CALL_DAYS``, one of them an error."""
     events = []
-    for i, day in enumerate(DAYS):
+    for i, day in enumerate(CALL_DAYS):
         events += [
             event(user_id="ann", created_at=f"{day}T00:00:00Z"),
             event(user_id="ann", created_at=f"{day}T23:59:59Z", model="gpt-4o-mini", usage=MINI),
@@ -113,26 +130,60 @@ def test_analytics_and_the_report_across_month_edges_match_the_daily_rollup(
     assert sum(Decimal(r["cost_usd"]) for r in rows) == Decimal(body["totals"]["cost_usd"])
 
 
-def test_a_period_reads_whole_months_and_the_fewest_days():
+def _covered(plan) -> dict[date, int]:
+    """How many times each day is counted by a plan's signed blocks."""
+    counts: dict[date, int] = {}
+    for _level, first, last, sign in plan:
+        day = first
+        while day <= last:
+            counts[day] = counts.get(day, 0) + sign
+            day += timedelta(days=1)
+    return {day: n for day, n in counts.items() if n}
+
+
+def test_every_plan_counts_each_day_of_the_period_once_and_no_other_day():
+    rng = random.Random(7)
+    for levels in (PER_USER, PER_USER_MODEL):
+        for _ in range(300):
+            start = date(2025, 1, 1) + timedelta(days=rng.randrange(730))
+            end = start + timedelta(days=rng.choice([0, 1, 6, 13, 29, 30, 89, 364]))
+            plan = _plan(start, end, levels)
+            days = (end - start).days + 1
+            assert _covered(plan) == {start + timedelta(days=n): 1 for n in range(days)}
+            # Never more rows than reading every day of usage_daily.
+            assert sum(level.weight for level, *_ in plan) <= days * DAYS.weight
+
+
+def test_a_period_reads_whole_months_whole_weeks_and_the_fewest_days():
     d = date.fromisoformat
     # A day on each side of February: those days from usage_daily.
-    assert _plan(d("2026-01-31"), d("2026-03-01")) == (
-        (d("2026-02-01"), d("2026-02-01")),
-        [(d("2026-01-31"), d("2026-01-31")), (d("2026-03-01"), d("2026-03-01"))],
-        [],
-    )
-    assert _plan(d("2026-01-01"), d("2026-03-31")) == ((d("2026-01-01"), d("2026-03-01")), [], [])
+    assert _plan(d("2026-01-31"), d("2026-03-01"), PER_USER_MODEL) == [
+        (DAYS, d("2026-01-31"), d("2026-01-31"), 1),
+        (MONTHS, d("2026-02-01"), d("2026-02-28"), 1),
+        (DAYS, d("2026-03-01"), d("2026-03-01"), 1),
+    ]
     # Most of a month: the month minus the days outside the period.
-    assert _plan(d("2026-02-02"), d("2026-02-27")) == (
-        (d("2026-02-01"), d("2026-02-01")),
-        [],
-        [(d("2026-02-01"), d("2026-02-01")), (d("2026-02-28"), d("2026-02-28"))],
-    )
-    assert _plan(d("2026-02-10"), d("2026-02-12")) == (
-        None,
-        [(d("2026-02-10"), d("2026-02-12"))],
-        [],
-    )
+    assert _plan(d("2026-02-02"), d("2026-02-27"), PER_USER_MODEL) == [
+        (DAYS, d("2026-02-01"), d("2026-02-01"), -1),
+        (MONTHS, d("2026-02-01"), d("2026-02-28"), 1),
+        (DAYS, d("2026-02-28"), d("2026-02-28"), -1),
+    ]
+    assert _plan(d("2026-02-10"), d("2026-02-12"), PER_USER_MODEL) == [
+        (DAYS, d("2026-02-10"), d("2026-02-10"), 1),
+        (DAYS, d("2026-02-11"), d("2026-02-11"), 1),
+        (DAYS, d("2026-02-12"), d("2026-02-12"), 1),
+    ]
+    # Per user, 30 days from Friday the 16th: three days, three weeks, a week less a day.
+    assert _plan(d("2026-10-16"), d("2026-11-14"), PER_USER) == [
+        (DAYS, d("2026-10-16"), d("2026-10-16"), 1),
+        (DAYS, d("2026-10-17"), d("2026-10-17"), 1),
+        (DAYS, d("2026-10-18"), d("2026-10-18"), 1),
+        (WEEKS, d("2026-10-19"), d("2026-10-25"), 1),
+        (WEEKS, d("2026-10-26"), d("2026-11-01"), 1),
+        (WEEKS, d("2026-11-02"), d("2026-11-08"), 1),
+        (WEEKS, d("2026-11-09"), d("2026-11-15"), 1),
+        (DAYS, d("2026-11-15"), d("2026-11-15"), -1),
+    ]
 
 
 def test_an_interaction_reaches_every_level():
@@ -148,6 +199,7 @@ def test_an_interaction_reaches_every_level():
     cost = UsageLog.objects.get().cost_usd
     assert UsageDailyModel.objects.get().cost_usd == cost
     assert UsageMonthly.objects.get().cost_usd == cost
+    assert UsageWeeklyUser.objects.get().cost_usd == cost
     coarse_levels_equal_daily()
 
 
@@ -159,12 +211,15 @@ def test_a_rebuild_restores_every_level_to_identical_figures(spread):
                 (UsageDaily, ["day", "user_id", "service", "model"]),
                 (UsageDailyModel, ["day", "service", "model"]),
                 (UsageMonthly, ["month", "user_id", "model"]),
+                (UsageWeeklyUser, ["week", "user_id"]),
             ]
         ]
 
     before = snapshot()
     UsageDailyModel.objects.filter(day="2026-02-14").update(calls=999)
     UsageMonthly.objects.all().delete()
+    UsageWeeklyUser.objects.filter(week="2026-02-09").update(calls=999)
+    UsageWeeklyUser.objects.filter(week="2026-01-26").delete()
 
     call_command("rebuild_usage_rollups", "--since", "2026-01-15", "--until", "2026-03-05")
 
@@ -179,6 +234,7 @@ def test_all_levels_are_one_statement_on_postgresql():
     UsageDaily.objects.all().delete()
     UsageDailyModel.objects.all().delete()
     UsageMonthly.objects.all().delete()
+    UsageWeeklyUser.objects.all().delete()
 
     with CaptureQueriesContext(connection) as queries:
         usage_rollups_add(logs=logs + logs)
@@ -187,3 +243,4 @@ def test_all_levels_are_one_statement_on_postgresql():
     assert UsageDaily.objects.get().calls == 2
     assert UsageDailyModel.objects.get().calls == 2
     assert UsageMonthly.objects.get().calls == 2
+    assert UsageWeeklyUser.objects.get().calls == 2

@@ -1,4 +1,4 @@
-"""The migration that adds usage_daily fills it from the usage rows recorded before."""
+"""The migrations that add the rollups fill them from the usage rows recorded before."""
 
 from decimal import Decimal
 
@@ -7,7 +7,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from tests.usage.factories import UsageLogFactory
-from usage.models import UsageDaily
+from tests.usage.test_ingest_api import coarse_levels_equal_daily
+from usage.models import UsageDaily, UsageWeeklyUser
 
 
 @pytest.mark.django_db(transaction=True)
@@ -36,3 +37,7 @@ def test_existing_usage_rows_are_rolled_up_by_the_migration():
     assert (first.calls, first.error_calls, first.cost_usd) == (2, 1, Decimal("0.0015"))
     unpriced = rows[("2026-01-02", "", "gpt-4o-mini")]
     assert (unpriced.calls, unpriced.unpriced_calls, unpriced.cost_usd) == (1, 1, 0)
+    # Thursday and Friday of the ISO week from Monday 2025-12-29.
+    weekly = {(r.week.isoformat(), r.user_id): r.calls for r in UsageWeeklyUser.objects.all()}
+    assert weekly == {("2025-12-29", "u1"): 2, ("2025-12-29", ""): 1}
+    coarse_levels_equal_daily()

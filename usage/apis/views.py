@@ -11,9 +11,6 @@ Who may call (``common.authentication``, ``common.permissions``):
   or staff signed in to the Django admin.
 """
 
-import csv
-from decimal import Decimal
-
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -116,7 +113,7 @@ class UsageAnalyticsApi(APIView):
 
     All users: ``{from, to, totals, by_day, top_users, top_models}``; ``top_*`` by
     cost, highest first, ``limit`` each (default 10, at most 100). Three queries on
-    the daily rollup.
+    the rollups (``usage.selectors.usage_analytics``).
     """
 
     authentication_classes = [SupabaseJWTAuthentication, StaffSessionAuthentication]
@@ -146,11 +143,6 @@ class CSVRenderer(BaseRenderer):
         return JSONRenderer().render(data)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 class UsageReportCsvApi(APIView):
     """``GET /api/v1/usage/report.csv?from=&to=`` — admins.
 
@@ -158,7 +150,8 @@ class UsageReportCsvApi(APIView):
     output_tokens,reasoning_output_tokens,cost_usd,unpriced_calls``; one row per user
     and model with calls in the period, ordered by user then model. ``cost_usd`` is
     USD (12 decimal places) and sums to ``/analytics/``' total for the same period.
-    An empty ``user_id`` / ``model`` is a call without one.
+    An empty ``user_id`` / ``model`` is a call without one; lines end with LF. On
+    PostgreSQL the database writes the CSV (``COPY … TO STDOUT``).
     """
 
     authentication_classes = [SupabaseJWTAuthentication, StaffSessionAuthentication]
@@ -176,16 +169,8 @@ class UsageReportCsvApi(APIView):
         query = s.PeriodQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         start, end = query.validated_data["start"], query.validated_data["end"]
-        writer = csv.writer(_Echo())
-        cost = s._cost()
-
-        def lines():
-            yield writer.writerow(selectors.REPORT_COLUMNS)
-            for row in selectors.usage_report_rows(start=start, end=end):
-                row["cost_usd"] = cost.to_representation(row["cost_usd"] or Decimal(0))
-                yield writer.writerow([row[name] for name in selectors.REPORT_COLUMNS])
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        lines = selectors.usage_report_csv(start=start, end=end)
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="usage-report-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv"'
         )

@@ -3,6 +3,7 @@
 from usage.selectors.analytics import (
     REPORT_COLUMNS,
     usage_analytics,
+    usage_report_csv,
     usage_report_rows,
     usage_summary,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "ratelimit_headers",
     "usage_analytics",
     "usage_quota_get",
+    "usage_report_csv",
     "usage_report_rows",
     "usage_summary",
     "usage_used",

@@ -1,4 +1,4 @@
-"""The daily rollup ``usage_daily``: kept exact on every insert, rebuilt on demand.
+"""The rollups (``LEVELS``): kept exact on every insert, rebuilt on demand.
 
 Every analytics figure reads ``usage_daily``, never ``usage_logs``. The service
 that inserts raw rows calls ``usage_rollups_add`` in the same transaction, so a
@@ -14,9 +14,16 @@ from typing import Any, TextIO
 from django.core.management.base import OutputWrapper
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth, TruncWeek
 
-from usage.models import RollupFigures, UsageDaily, UsageDailyModel, UsageLog, UsageMonthly
+from usage.models import (
+    RollupFigures,
+    UsageDaily,
+    UsageDailyModel,
+    UsageLog,
+    UsageMonthly,
+    UsageWeeklyUser,
+)
 
 # The figures of a rollup row, in the order of the upsert's columns.
 SUMS = [
@@ -44,7 +51,21 @@ LEVELS: list[tuple[type[RollupFigures], list[str]]] = [
     (UsageDaily, ["day", "user_id", "service", "model"]),
     (UsageDailyModel, ["day", "service", "model"]),
     (UsageMonthly, ["month", "user_id", "model"]),
+    (UsageWeeklyUser, ["week", "user_id"]),
 ]
+
+
+def _key_values(day: date, user: str, service: str, model: str) -> dict[str, Any]:
+    """The value of every key column a level of ``LEVELS`` may have, for a call
+    counted under UTC ``day``: ``week`` is the ISO week's Monday, ``month`` the 1st."""
+    return {
+        "day": day,
+        "week": day - timedelta(days=day.weekday()),
+        "month": day.replace(day=1),
+        "user_id": user,
+        "service": service,
+        "model": model,
+    }
 
 
 def _sums_per_key(logs: list[UsageLog]) -> list[dict[tuple, list]]:
@@ -66,11 +87,8 @@ def _sums_per_key(logs: list[UsageLog]) -> list[dict[tuple, list]]:
             log.total_tokens,
             log.cost_usd or 0,
         )
-        keys = (
-            (day, user, service, model),
-            (day, service, model),
-            (day.replace(day=1), user, model),
-        )
+        values = _key_values(day, user, service, model)
+        keys = [tuple(values[name] for name in key) for _model, key in LEVELS]
         for sums, key in zip(levels, keys, strict=True):
             row = sums[key]
             for i, value in enumerate(figures):
@@ -92,10 +110,11 @@ def usage_rollups_add(*, logs: list[UsageLog]) -> int:
     """Add freshly inserted usage rows to their rollup rows at every level.
 
     The levels (``LEVELS``): ``usage_daily`` (UTC day, user, service, model),
-    ``usage_daily_models`` (UTC day, service, model) and ``usage_monthly`` (UTC
-    month, user, model). The rows are summed per key in Python, then written with
+    ``usage_daily_models`` (UTC day, service, model), ``usage_monthly`` (UTC
+    month, user, model) and ``usage_weekly_users`` (ISO week from Monday, user).
+    The rows are summed per key in Python, then written with
     ``INSERT … ON CONFLICT (key) DO UPDATE SET calls = t.calls + excluded.calls, …``.
-    PostgreSQL: ONE statement for the three levels (the first two as
+    PostgreSQL: ONE statement for every level (all but the last as
     data-modifying CTEs, each fed by ``unnest`` arrays: a dozen parameters per
     level, not 13 per row), so keeping them exact costs no extra round trip.
     SQLite (3.24+): one statement per level (and per batch of rows).
@@ -180,15 +199,23 @@ def _raw_aggregate(start: datetime, end: datetime) -> QuerySet[UsageLog, Any]:
     )
 
 
+# Each key column of a coarser level, computed from a ``usage_daily`` row.
+_KEY_EXPRESSIONS: dict[str, Any] = {
+    "day": F("day"),
+    "week": TruncWeek("day"),
+    "month": TruncMonth("day"),
+    "user_id": F("user_id"),
+    "service": F("service"),
+    "model": F("model"),
+}
+
+
 def _coarse_aggregate(model: type[RollupFigures], start: date, end: date) -> QuerySet:
     """``usage_daily``'s rows of the UTC days ``start`` … ``end`` summed per key of
     ``model``'s level, as a queryset whose SELECT lists ``key + SUMS`` in that order."""
     rows = UsageDaily.objects.filter(day__gte=start, day__lte=end).order_by()
-    keys: dict[str, Any]
-    if model is UsageDailyModel:
-        keys = {"r_day": F("day"), "r_service": F("service"), "r_model": F("model")}
-    else:
-        keys = {"r_month": TruncMonth("day"), "r_user": F("user_id"), "r_model": F("model")}
+    key = dict(LEVELS)[model]
+    keys = {f"r_{name}": _KEY_EXPRESSIONS[name] for name in key}
     # Every column is an annotation, so the SELECT lists them in this order.
     grouped: QuerySet[Any, Any] = rows.annotate(**keys).values(*keys)
     return grouped.annotate(**{f"r_{name}": Sum(name) for name in SUMS})
@@ -231,11 +258,32 @@ def _months_rebuild(
     return written
 
 
+def _weeks_rebuild(
+    *, since: date, until: date, stdout: OutputWrapper | TextIO | None = None
+) -> int:
+    """Recompute ``usage_weekly_users`` from ``usage_daily`` for every ISO week (from
+    Monday, UTC) that ``since`` … ``until`` touches (whole weeks), one transaction
+    per week."""
+    written = 0
+    week = since - timedelta(days=since.weekday())
+    while week <= until:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _lock_rollups(cursor)
+            UsageWeeklyUser.objects.filter(week=week).delete()
+            source = _coarse_aggregate(UsageWeeklyUser, week, week + timedelta(days=6))
+            written += _replace(cursor, *LEVELS[3], source)
+        if stdout is not None:
+            stdout.write(f"week of {week}: rebuilt")
+        week += timedelta(days=7)
+    return written
+
+
 def usage_coarse_rollups_rebuild(*, since: date, until: date) -> int:
-    """Recompute ``usage_daily_models`` and ``usage_monthly`` from ``usage_daily``
-    for the UTC days ``since`` … ``until`` (``usage_monthly``: every month they touch,
-    whole). Set-based: per day and per month one transaction with one ``DELETE``
-    and one ``INSERT … SELECT … GROUP BY``. For a bulk load that fills
+    """Recompute ``usage_daily_models``, ``usage_monthly`` and ``usage_weekly_users``
+    from ``usage_daily`` for the UTC days ``since`` … ``until`` (``usage_monthly`` and
+    ``usage_weekly_users``: every month and week they touch, whole). Set-based: per
+    day, month and week one transaction with one ``DELETE`` and one ``INSERT …
+    SELECT … GROUP BY``. For a bulk load that fills
     ``usage_daily`` itself (``generate_usage``) and for ``usage_rollups_rebuild``.
 
     Returns: the number of rollup rows written.
@@ -248,7 +296,8 @@ def usage_coarse_rollups_rebuild(*, since: date, until: date) -> int:
             UsageDailyModel.objects.filter(day=day).delete()
             written += _replace(cursor, *LEVELS[1], _coarse_aggregate(UsageDailyModel, day, day))
         day += timedelta(days=1)
-    return written + _months_rebuild(since=since, until=until)
+    written += _months_rebuild(since=since, until=until)
+    return written + _weeks_rebuild(since=since, until=until)
 
 
 def usage_rollups_rebuild(
@@ -259,10 +308,10 @@ def usage_rollups_rebuild(
     Set-based and bounded: one transaction per day, each a ``DELETE`` of the day's
     rollup rows and one ``INSERT INTO usage_daily … SELECT … GROUP BY`` over that
     day's raw rows, then the same for ``usage_daily_models`` from the day's
-    ``usage_daily`` rows; then one transaction per month touched (whole) for
-    ``usage_monthly`` from ``usage_daily``. On PostgreSQL each transaction first
-    takes ``LOCK TABLE usage_daily, usage_daily_models, usage_monthly IN SHARE
-    ROW EXCLUSIVE MODE``: concurrent inserts of usage wait
+    ``usage_daily`` rows; then one transaction per month and per ISO week touched
+    (whole) for ``usage_monthly`` and ``usage_weekly_users`` from ``usage_daily``. On
+    PostgreSQL each transaction first takes ``LOCK TABLE`` on every level of
+    ``LEVELS`` ``IN SHARE ROW EXCLUSIVE MODE``: concurrent inserts of usage wait
     for that one day's recomputation (typically well under a second) instead of
     adding to rows being replaced. SQLite's write lock does the same.
 
@@ -300,6 +349,7 @@ def usage_rollups_rebuild(
         if stdout is not None:
             stdout.write(f"{day}: rebuilt")
         day += timedelta(days=1)
-    # Months after their days: a month partly outside the range is summed from
-    # usage_daily, exact for its other days too.
-    return written + _months_rebuild(since=since, until=until, stdout=stdout)
+    # Months and weeks after their days: one partly outside the range is summed
+    # from usage_daily, exact for its other days too.
+    written += _months_rebuild(since=since, until=until, stdout=stdout)
+    return written + _weeks_rebuild(since=since, until=until, stdout=stdout)

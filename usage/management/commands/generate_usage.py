@@ -58,8 +58,9 @@ class Command(BaseCommand):
         "Generate N synthetic usage rows spread over the last --days days and "
         "--users users, with genai-prices' rates, and add them to the daily rollup. "
         "PostgreSQL: generate_series, one INSERT … SELECT per batch whose rows feed the "
-        "usage_daily upsert in the same statement, then usage_daily_models and "
-        "usage_monthly from usage_daily. SQLite: a recursive CTE, then a rollup "
+        "usage_daily upsert in the same statement, then usage_daily_models, "
+        "usage_monthly and usage_weekly_users from usage_daily. SQLite: a recursive CTE, "
+        "then a rollup "
         "rebuild of the days touched."
     )
 
@@ -86,7 +87,7 @@ class Command(BaseCommand):
                         self._params(first, last, run, end, days, users),
                     )
                 self.stdout.write(f"{last:,} rows ({time.monotonic() - started:.0f} s)")
-            # The coarser rollups from usage_daily, set-based (a statement per day and month).
+            # The coarser rollups from usage_daily, set-based (a statement per day, month, week).
             usage_coarse_rollups_rebuild(since=today - timedelta(days=days), until=today)
         else:
             with transaction.atomic(), connection.cursor() as cursor:

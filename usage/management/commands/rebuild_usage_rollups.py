@@ -16,8 +16,10 @@ def _date(value: str) -> date:
 
 class Command(BaseCommand):
     help = (
-        "Recompute the daily usage rollup (usage_daily) from the raw usage rows, one UTC "
-        "day per transaction, from --since to --until (default: the last day with usage). "
+        "Recompute the usage rollups from the raw usage rows: usage_daily and "
+        "usage_daily_models one UTC day per transaction, from --since to --until (default: "
+        "the last day with usage), then usage_monthly and usage_weekly_users per month and "
+        "week touched. "
         "Inserts of usage wait for the day being recomputed (about a second at most)."
     )
 
