@@ -10,13 +10,14 @@
 """
 
 import logging
+import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.mail import mail_admins
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from common.db import insert_new_rows
@@ -198,6 +199,150 @@ def usage_budgets_evaluate(*, user_ids: set[str], now: datetime | None = None) -
             )
             transaction.on_commit(lambda: _mail_alerts(created))
     return exceeded
+
+
+# A text that PostgreSQL's uuid input accepts (hyphens optional, braces allowed):
+# only such user ids are looked up in user_profiles (a cast of another would fail).
+_NAMED = re.compile(r"%\((\w+)\)s")
+_UUID_TEXT = r"^\{?[0-9a-fA-F]{4}(-?[0-9a-fA-F]{4}){7}\}?$"
+
+
+def usage_budgets_statement_parts(
+    *, source: str, after: str, now: datetime
+) -> tuple[list[str], list[Any], list[str]]:
+    """PostgreSQL: the budget check of ``usage_budgets_evaluate`` as parts of the
+    data-modifying ``WITH`` that inserted usage rows (the CTE ``source``, an
+    ``INSERT INTO usage_logs … RETURNING …``) and added them to the rollups
+    (``usage.services.rollups.usage_rollups_statement_parts``; ``after`` names
+    the last rollup CTE, which this part waits for, and the ``usage_daily`` CTE
+    supplies the figures as they are after the statement).
+
+    The same rules as the Python check, for every user of the rows written: the
+    user's own budgets, else their role's (``user_profiles.role``, ``user``
+    without a profile); windows from ``now`` (UTC day, week from Monday, month;
+    rolling: the last ``window_days`` x 24 hours: whole days from the rollup, the
+    first partial day from the user's raw rows); used = priced cost in USD and
+    input + output tokens. Each threshold t with used ≥ t x limit is inserted
+    into ``usage_alerts`` (``ON CONFLICT (budget, user, window_start,
+    threshold) DO NOTHING``: the unique key decides between concurrent
+    requests). No budget for these users: the part reads ``usage_budgets`` once
+    and nothing else.
+
+    Figures read in one statement: rollup rows this statement touched are read
+    from its own upsert (the newest committed figures plus this call's); other
+    rows as of the statement's start. As with the check in its own statement
+    afterwards, two calls crossing a threshold at the same instant may each see
+    the other's use partly; the next call sees it.
+
+    Returns: ``(parts, params, columns)``: the CTEs in order, their parameters,
+    and two expressions for the final ``SELECT``: the array of the users now at
+    or over a limit (``NULL`` for none) and the array of the new alerts' ids.
+    """
+    from sessions_app.models import UserProfile
+    from usage.models import UsageDaily, UsageLog
+    from usage.services.rollups import rollup_cte_name
+
+    q = connection.ops.quote_name
+    budgets = q(Budget._meta.db_table)
+    daily = q(UsageDaily._meta.db_table)
+    logs = q(UsageLog._meta.db_table)
+    profiles = q(UserProfile._meta.db_table)
+    alerts = q(UsageAlert._meta.db_table)
+    touched = rollup_cte_name(UsageDaily)
+    window = q("window")
+    midnight = "({}::timestamp AT TIME ZONE 'UTC')"
+    today = "(%(now)s::timestamptz AT TIME ZONE 'UTC')::date"
+    monday = f"({today} - (extract(isodow FROM {today})::int - 1))"
+    month = f"date_trunc('month', {today}::timestamp)"
+    rolling_start = "(%(now)s::timestamptz - b.window_days * interval '1 day')"
+    parts = [
+        f"b_users AS (SELECT DISTINCT r.user_id AS uid FROM {source} AS r "  # noqa: S608
+        f"WHERE r.user_id <> '' AND (SELECT count(*) FROM {after}) >= 0)",
+        f"b_own AS (SELECT u.uid, b.id FROM b_users AS u JOIN {budgets} AS b ON b.user_id = u.uid)",  # noqa: S608
+        f"b_pairs AS (SELECT uid, id FROM b_own UNION ALL "  # noqa: S608
+        f"SELECT u.uid, b.id FROM b_users AS u LEFT JOIN {profiles} AS p "
+        f"ON p.id = (CASE WHEN u.uid ~ %(uuid)s THEN u.uid::uuid END) "
+        f"JOIN {budgets} AS b ON b.role = COALESCE(p.role, %(role)s) "
+        f"WHERE NOT EXISTS (SELECT 1 FROM b_own AS o WHERE o.uid = u.uid))",
+        # Per pair: the window's first whole UTC day, the day after its last (NULL:
+        # open, rolling) and, for a rolling window, the start of its partial day.
+        f"b_windows AS (SELECT p.uid, b.id AS budget_id, b.limit_usd, b.limit_tokens, "  # noqa: S608
+        f"b.alert_thresholds, w.first_day, w.end_day, w.partial_from FROM b_pairs AS p "
+        f"JOIN {budgets} AS b ON b.id = p.id CROSS JOIN LATERAL (SELECT "
+        f"CASE b.{window} WHEN 'daily' THEN {today} WHEN 'weekly' THEN {monday} "
+        f"WHEN 'monthly' THEN {month}::date "
+        f"ELSE ({rolling_start} AT TIME ZONE 'UTC')::date + 1 END AS first_day, "
+        f"CASE b.{window} WHEN 'daily' THEN {today} + 1 WHEN 'weekly' THEN {monday} + 7 "
+        f"WHEN 'monthly' THEN ({month} + interval '1 month')::date END AS end_day, "
+        f"CASE WHEN b.{window} = 'rolling' THEN {rolling_start} END AS partial_from) AS w)",
+        f"b_figures AS (SELECT w.*, COALESCE(x.usd, 0) AS usd, COALESCE(x.tokens, 0) AS tokens, "  # noqa: S608
+        f"CASE WHEN w.partial_from IS NULL THEN {midnight.format('w.first_day')} "
+        f"ELSE {midnight.format('(w.first_day - 1)')} END AS alert_start "
+        f"FROM b_windows AS w CROSS JOIN LATERAL (SELECT sum(f.cost_usd) AS usd, "
+        f"sum(f.input_tokens + f.output_tokens) AS tokens FROM ("
+        f"SELECT d.cost_usd, d.input_tokens, d.output_tokens FROM {daily} AS d "
+        f"WHERE d.user_id = w.uid AND d.day >= w.first_day "
+        f"AND (w.end_day IS NULL OR d.day < w.end_day) AND NOT EXISTS (SELECT 1 FROM "
+        f"{touched} AS n WHERE n.day = d.day AND n.user_id = d.user_id "
+        f"AND n.service = d.service AND n.model = d.model) "
+        f"UNION ALL SELECT n.cost_usd, n.input_tokens, n.output_tokens FROM {touched} AS n "
+        f"WHERE n.user_id = w.uid AND n.day >= w.first_day "
+        f"AND (w.end_day IS NULL OR n.day < w.end_day) "
+        f"UNION ALL SELECT l.cost_usd, l.input_tokens, l.output_tokens FROM {logs} AS l "
+        f"WHERE w.partial_from IS NOT NULL AND l.user_id = w.uid "
+        f"AND l.created_at >= w.partial_from AND l.created_at < {midnight.format('w.first_day')} "
+        f"UNION ALL SELECT r.cost_usd, r.input_tokens, r.output_tokens FROM {source} AS r "
+        f"WHERE w.partial_from IS NOT NULL AND r.user_id = w.uid "
+        f"AND r.created_at >= w.partial_from AND r.created_at < {midnight.format('w.first_day')}"
+        f") AS f) AS x)",
+        f"b_alerts AS (INSERT INTO {alerts} (budget_id, user_id, threshold, window_start, "  # noqa: S608
+        f"used_usd, used_tokens, created_at) SELECT f.budget_id, f.uid, t.threshold, "
+        f"f.alert_start, f.usd, f.tokens, %(now)s::timestamptz FROM b_figures AS f "
+        f"CROSS JOIN LATERAL (SELECT DISTINCT round(v.value::text::numeric, 4) AS threshold "
+        f"FROM jsonb_array_elements(CASE WHEN jsonb_typeof(f.alert_thresholds) = 'array' "
+        f"THEN f.alert_thresholds ELSE '[]'::jsonb END) AS v "
+        f"WHERE jsonb_typeof(v.value) = 'number') AS t "
+        f"WHERE (f.limit_usd IS NOT NULL AND f.usd >= t.threshold * f.limit_usd) "
+        f"OR (f.limit_tokens IS NOT NULL AND f.tokens >= t.threshold * f.limit_tokens) "
+        f"ORDER BY 1, 2, 4, 3 ON CONFLICT (budget_id, user_id, window_start, threshold) "
+        f"DO NOTHING RETURNING id)",
+    ]
+    values = {"now": now, "uuid": _UUID_TEXT, "role": UserProfile.Role.USER.value}
+    params: list[Any] = []
+
+    def positional(match: re.Match) -> str:
+        params.append(values[match.group(1)])
+        return "%s"
+
+    parts = [_NAMED.sub(positional, part) for part in parts]
+    columns = [
+        "(SELECT array_agg(DISTINCT f.uid ORDER BY f.uid) FROM b_figures AS f "
+        "WHERE (f.limit_usd IS NOT NULL AND f.usd >= f.limit_usd) "
+        "OR (f.limit_tokens IS NOT NULL AND f.tokens >= f.limit_tokens))",
+        "(SELECT array_agg(id) FROM b_alerts)",
+    ]
+    return parts, params, columns
+
+
+def usage_budgets_statement_done(
+    *, exceeded: list[str] | None, alert_ids: list[int] | None
+) -> set[str]:
+    """After the statement of ``usage_budgets_statement_parts``: mail the new alerts
+    (``alert_ids``) to the site's admins once the transaction has committed (one
+    read of them, only when there are new ones).
+
+    Returns: the users now at or over a limit of one of their budgets.
+    """
+    if alert_ids:
+        ids = sorted(alert_ids)
+
+        def mail() -> None:
+            _mail_alerts(
+                list(UsageAlert.objects.filter(pk__in=ids).select_related("budget").order_by("pk"))
+            )
+
+        transaction.on_commit(mail)
+    return set(exceeded or ())
 
 
 def usage_quota_check(*, user_id: str | None) -> Quota:

@@ -148,6 +148,69 @@ def usage_rollups_add(*, logs: list[UsageLog]) -> int:
     return touched
 
 
+# PostgreSQL: each key column a rollup level may have, computed from a usage_logs
+# row ``r`` with the same values as ``_sums_per_key`` (UTC day and month; "" for
+# no user or model; the requested model, else the one the API answered with).
+_KEY_SQL = {
+    "day": "(r.created_at AT TIME ZONE 'UTC')::date",
+    "month": "date_trunc('month', r.created_at AT TIME ZONE 'UTC')::date",
+    "user_id": "COALESCE(r.user_id, '')",
+    "service": "r.service",
+    "model": "COALESCE(NULLIF(r.request_model, ''), NULLIF(r.response_model, ''), '')",
+}
+# Each figure of ``SUMS`` over the rows of one key (tokens: ``sum``).
+_SUM_SQL = {
+    "calls": "count(*)",
+    "error_calls": f"count(*) FILTER (WHERE r.status = '{UsageLog.Status.ERROR.value}')",
+    "unpriced_calls": "count(*) FILTER (WHERE r.price_unknown)",
+    "cost_usd": "COALESCE(sum(r.cost_usd), 0)",
+}
+
+
+def rollup_cte_name(model: type[RollupFigures]) -> str:
+    """The name of ``model``'s CTE in ``usage_rollups_statement_parts``' statement."""
+    return f"rollup_{model._meta.db_table}"
+
+
+def usage_rollups_statement_parts(*, source: str) -> list[str]:
+    """PostgreSQL: the rollup upserts of every level of ``LEVELS`` as parts of a
+    data-modifying ``WITH``, summing in SQL the ``usage_logs`` rows that the CTE
+    ``source`` returns (``INSERT INTO usage_logs … RETURNING …`` with at least
+    ``user_id, service, request_model, response_model, status, price_unknown,
+    created_at`` and the token and cost columns).
+
+    Part ``rollup_<table> AS (INSERT INTO <table> (key, figures) SELECT <key>,
+    count(*), …, sum(cost_usd) FROM source GROUP BY <key> ORDER BY <key> ON
+    CONFLICT (key) DO UPDATE SET calls = t.calls + excluded.calls, … RETURNING
+    key, figures)``: the rows as they are after the statement. Each level is
+    gated on the previous one (``WHERE (SELECT count(*) FROM <previous>) >= 0``),
+    so the levels are written in ``LEVELS`` order and keys in sorted order by
+    every statement built here: two statements never wait for each other
+    crosswise. Race-safe as ``usage_rollups_add``: a concurrent statement adding
+    to the same key waits for the row lock, then adds to the committed figures.
+
+    Returns: the parts, in order (no parameters).
+    Raises: KeyError for a level keyed on a column this module cannot compute.
+    """
+    quote = connection.ops.quote_name
+    parts: list[str] = []
+    previous = None
+    for model, key in LEVELS:
+        head, conflict = _upsert_head(model, key)
+        keys = ", ".join(_KEY_SQL[name] for name in key)
+        sums = ", ".join(_SUM_SQL.get(name, f"sum(r.{quote(name)})") for name in SUMS)
+        positions = ", ".join(str(i) for i in range(1, len(key) + 1))
+        gate = f" WHERE (SELECT count(*) FROM {previous}) >= 0" if previous else ""  # noqa: S608
+        returning = ", ".join(quote(name) for name in key + SUMS)
+        name = rollup_cte_name(model)
+        parts.append(
+            f"{name} AS ({head} SELECT {keys}, {sums} FROM {source} AS r{gate} "  # noqa: S608
+            f"GROUP BY {positions} ORDER BY {positions} {conflict} RETURNING {returning})"
+        )
+        previous = name
+    return parts
+
+
 def _raw_aggregate(start: datetime, end: datetime) -> QuerySet[UsageLog, Any]:
     """The raw rows of [start, end) summed per rollup key, as a queryset whose
     SELECT lists the columns of ``KEY + SUMS`` in that order."""
