@@ -158,8 +158,8 @@ def ai_interaction_log(
     with the usage rollups, the owner's budget check and alerts; without
     citations and outside a caller's transaction it is atomic on its own (no
     BEGIN/COMMIT). With citations, one more INSERT in one transaction. New alerts
-    are mailed to the admins after commit. Ten concurrent calls for one new session id give one session row, ten
-    interactions and ten usage rows.
+    are mailed to the admins after commit. Ten concurrent calls for one new
+    session id give one session row, ten interactions and ten usage rows.
 
     Args:
         session_id: the AI session (created when unknown, owned by ``user_id``).
