@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, JSONField
+from django.db.models import CharField, JSONField, UUIDField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -352,7 +352,7 @@ def _interaction_write(
         return
 
     interaction_sql, interaction_params = insert_sql(interaction)
-    parts = [f"s AS ({session_sql} {upsert})", f"i AS ({interaction_sql})"]
+    parts = [f"s AS ({session_sql} {upsert})", f'i AS ({interaction_sql} RETURNING "id")']
     params += interaction_params
     final = ['"user_id"']
     if log is not None:
@@ -362,6 +362,11 @@ def _interaction_write(
         owner_sql = '(SELECT "user_id" FROM s)'
         owner = RawSQL(owner_sql, [], output_field=CharField())  # noqa: S611
         in_statement.user_id = owner
+        # The same id, read from the interaction's INSERT: so that it runs before
+        # the usage row's (an unread CTE would run last, while the rollups' row
+        # locks are held).
+        interaction_ref = RawSQL('(SELECT "id" FROM i)', [], output_field=UUIDField())
+        in_statement.interaction_id = interaction_ref
         if requested:
             in_statement.metadata = RawSQL(  # noqa: S611
                 f"(CASE WHEN {owner_sql} IS DISTINCT FROM %s THEN %s ELSE %s END)",

@@ -629,8 +629,8 @@ def usage_written_statement_parts(
     *, source: str, now: datetime
 ) -> tuple[list[str], list[Any], list[str]]:
     """PostgreSQL: what follows the insert of usage rows in one data-modifying
-    ``WITH``: the rollup upserts of every level, then the budget check and alerts,
-    fed by the CTE ``source`` (``INSERT INTO usage_logs … RETURNING`` at least
+    ``WITH``: the rollup upserts of every level of ``LEVELS`` and the budget check
+    and alerts, fed by the CTE ``source`` (``INSERT INTO usage_logs … RETURNING`` at least
     ``ROLLUP_SOURCE_COLUMNS``).
 
     Returns: ``(parts, params, columns)``: CTEs, their parameters, and the final
@@ -638,12 +638,24 @@ def usage_written_statement_parts(
     ``usage_written_done``.
     """
     from usage.services.budgets import usage_budgets_statement_parts
-    from usage.services.rollups import usage_rollups_statement_parts
+    from usage.services.rollups import LEVELS, rollup_cte_name, usage_rollups_statement_parts
 
-    rollups = usage_rollups_statement_parts(source=source)
-    last = rollups[-1].split(" ", 1)[0]
-    budgets, params, columns = usage_budgets_statement_parts(source=source, after=last, now=now)
-    return rollups + budgets, params, columns
+    # Levels per user first (a row per user and day or month), then the budget
+    # check, which reads its figures from the upserted usage_daily rows: their row
+    # locks make concurrent calls of one user wait for each other, so each sees the
+    # others' committed use. The levels over all users (a row per day and model
+    # that every call adds to) last, so that the most contended row locks are held
+    # for the shortest time before the commit. Every statement built here uses this
+    # order, so none waits crosswise.
+    per_user = [level for level in LEVELS if "user_id" in level[1]]
+    shared = [level for level in LEVELS if "user_id" not in level[1]]
+    parts = usage_rollups_statement_parts(source=source, levels=per_user)
+    budgets, params, columns = usage_budgets_statement_parts(
+        source=source, after=rollup_cte_name(per_user[-1][0]), now=now
+    )
+    parts += budgets
+    parts += usage_rollups_statement_parts(source=source, levels=shared, after="b_alerts")
+    return parts, params, columns
 
 
 def usage_written_done(*, exceeded: list[str] | None, alert_ids: list[int] | None) -> set[str]:

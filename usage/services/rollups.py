@@ -172,30 +172,39 @@ def rollup_cte_name(model: type[RollupFigures]) -> str:
     return f"rollup_{model._meta.db_table}"
 
 
-def usage_rollups_statement_parts(*, source: str) -> list[str]:
+def usage_rollups_statement_parts(
+    *,
+    source: str,
+    levels: list[tuple[type[RollupFigures], list[str]]] | None = None,
+    after: str | None = None,
+) -> list[str]:
     """PostgreSQL: the rollup upserts of every level of ``LEVELS`` as parts of a
     data-modifying ``WITH``, summing in SQL the ``usage_logs`` rows that the CTE
     ``source`` returns (``INSERT INTO usage_logs … RETURNING …`` with at least
     ``user_id, service, request_model, response_model, status, price_unknown,
     created_at`` and the token and cost columns).
 
+    ``levels``: a part of ``LEVELS`` (default: all), written in that order;
+    ``after``: a CTE of the same statement that the first level waits for.
+
     Part ``rollup_<table> AS (INSERT INTO <table> (key, figures) SELECT <key>,
     count(*), …, sum(cost_usd) FROM source GROUP BY <key> ORDER BY <key> ON
     CONFLICT (key) DO UPDATE SET calls = t.calls + excluded.calls, … RETURNING
     key, figures)``: the rows as they are after the statement. Each level is
     gated on the previous one (``WHERE (SELECT count(*) FROM <previous>) >= 0``),
-    so the levels are written in ``LEVELS`` order and keys in sorted order by
-    every statement built here: two statements never wait for each other
-    crosswise. Race-safe as ``usage_rollups_add``: a concurrent statement adding
-    to the same key waits for the row lock, then adds to the committed figures.
+    so the levels are written in the order given and keys in sorted order: as
+    long as every statement writes the levels in the same order, two
+    statements never wait for each other crosswise. Race-safe as
+    ``usage_rollups_add``: a concurrent statement adding to the same key waits
+    for the row lock, then adds to the committed figures.
 
     Returns: the parts, in order (no parameters).
     Raises: KeyError for a level keyed on a column this module cannot compute.
     """
     quote = connection.ops.quote_name
     parts: list[str] = []
-    previous = None
-    for model, key in LEVELS:
+    previous = after
+    for model, key in LEVELS if levels is None else levels:
         head, conflict = _upsert_head(model, key)
         keys = ", ".join(_KEY_SQL[name] for name in key)
         sums = ", ".join(_SUM_SQL.get(name, f"sum(r.{quote(name)})") for name in SUMS)
