@@ -365,8 +365,10 @@ def _interaction_write(
         # The same id, read from the interaction's INSERT: so that it runs before
         # the usage row's (an unread CTE would run last, while the rollups' row
         # locks are held).
-        interaction_ref = RawSQL('(SELECT "id" FROM i)', [], output_field=UUIDField())
-        in_statement.interaction_id = interaction_ref
+        # (django-stubs types a foreign key's id attribute without expressions.)
+        in_statement.interaction_id = RawSQL(  # type: ignore[assignment]
+            '(SELECT "id" FROM i)', [], output_field=UUIDField()
+        )
         if requested:
             in_statement.metadata = RawSQL(  # noqa: S611
                 f"(CASE WHEN {owner_sql} IS DISTINCT FROM %s THEN %s ELSE %s END)",
