@@ -384,13 +384,10 @@ def _interaction_write(
         for part, part_params in usage_log_statement_parts(in_statement, name="u"):
             parts.append(part)
             params += part_params
-        # The usage rollups, the owner's budgets and alerts: in the same statement.
-        written, written_params, final_columns = usage_written_statement_parts(
-            source="u", now=log.created_at
-        )
+        # The usage rollups in the same statement; whose budgets to check after it.
+        written, probe = usage_written_statement_parts(source="u")
         parts += written
-        params += written_params
-        final += final_columns
+        final.append(probe)
     with connection.cursor() as cursor:
         # The parts are Django's compiled INSERTs and the usage app's statement
         # parts; every value is a parameter.
@@ -399,7 +396,7 @@ def _interaction_write(
         owner, *results = cursor.fetchone()
     if log is not None:
         _usage_owner_set(log, owner=owner, requested=requested)
-        exceeded = usage_written_done(exceeded=results[0], alert_ids=results[1])
+        exceeded = usage_written_done(users=results[0], now=log.created_at)
         log.budget_exceeded = log.user_id in exceeded
 
 

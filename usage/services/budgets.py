@@ -10,7 +10,6 @@
 """
 
 import logging
-import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -203,136 +202,123 @@ def usage_budgets_evaluate(*, user_ids: set[str], now: datetime | None = None) -
 
 # A text that PostgreSQL's uuid input accepts (hyphens optional, braces allowed):
 # only such user ids are looked up in user_profiles (a cast of another would fail).
-_NAMED = re.compile(r"%\((\w+)\)s")
 _UUID_TEXT = r"^\{?[0-9a-fA-F]{4}(-?[0-9a-fA-F]{4}){7}\}?$"
 
 
-def usage_budgets_statement_parts(
-    *, source: str, after: str, now: datetime
-) -> tuple[list[str], list[Any], list[str]]:
-    """PostgreSQL: the budget check of ``usage_budgets_evaluate`` as parts of the
-    data-modifying ``WITH`` that inserted usage rows (the CTE ``source``, an
-    ``INSERT INTO usage_logs … RETURNING …``) and added them to the rollups
-    (``usage.services.rollups.usage_rollups_statement_parts``; ``after`` names
-    the last rollup CTE, which this part waits for, and the ``usage_daily`` CTE
-    supplies the figures as they are after the statement).
+def usage_budgets_probe_sql(*, source: str) -> str:
+    """PostgreSQL: a SQL expression for the final ``SELECT`` of a statement that
+    inserted usage rows (the CTE ``source``): the array of those rows' users (no
+    duplicates) when a budget may apply to one of them (their own, or any role's
+    budget), else NULL. One look at ``usage_budgets`` (cheap to plan and to run);
+    pass the result to ``usage_budgets_check``."""
+    budgets = connection.ops.quote_name(Budget._meta.db_table)
+    return (
+        f"(SELECT array_agg(DISTINCT r.user_id) FROM {source} AS r "  # noqa: S608
+        f"WHERE r.user_id <> '' AND EXISTS (SELECT 1 FROM {budgets} AS b "
+        f"WHERE b.role IS NOT NULL OR b.user_id IN (SELECT r2.user_id FROM {source} AS r2)))"
+    )
 
-    The same rules as the Python check, for every user of the rows written: the
-    user's own budgets, else their role's (``user_profiles.role``, ``user``
-    without a profile); windows from ``now`` (UTC day, week from Monday, month;
-    rolling: the last ``window_days`` x 24 hours: whole days from the rollup, the
-    first partial day from the user's raw rows); used = priced cost in USD and
-    input + output tokens. Each threshold t with used ≥ t x limit is inserted
-    into ``usage_alerts`` (``ON CONFLICT (budget, user, window_start,
-    threshold) DO NOTHING``: the unique key decides between concurrent
-    requests). No budget for these users: the part reads ``usage_budgets`` once
-    and nothing else.
 
-    Figures read in one statement: rollup rows this statement touched are read
-    from its own upsert (the newest committed figures plus this call's); other
-    rows as of the statement's start. As with the check in its own statement
-    afterwards, two calls crossing a threshold at the same instant may each see
-    the other's use partly; the next call sees it.
+def usage_budgets_check(*, user_ids: list[str] | None, now: datetime | None = None) -> set[str]:
+    """PostgreSQL: ``usage_budgets_evaluate`` in ONE statement, after the usage was
+    written (and, outside a transaction, committed).
 
-    Returns: ``(parts, params, columns)``: the CTEs in order, their parameters,
-    and two expressions for the final ``SELECT``: the array of the users now at
-    or over a limit (``NULL`` for none) and the array of the new alerts' ids.
+    The same rules, in SQL, for ``user_ids``: the user's own budgets, else their
+    role's (``user_profiles.role``, ``user`` without a profile); windows from
+    ``now`` (UTC day, week from Monday, month; rolling: the last
+    ``window_days`` x 24 hours: whole days from ``usage_daily``, the first partial
+    day from the user's raw rows); used = priced cost in USD and input + output
+    tokens. Each threshold t with used ≥ t x limit is inserted into
+    ``usage_alerts`` with ``ON CONFLICT (budget, user, window_start, threshold)
+    DO NOTHING``: the unique key decides between concurrent requests. New alerts
+    are mailed to the admins after commit (one read of them).
+
+    Run after the commit of the usage, the check sees every call committed
+    before it, its own included: of concurrent calls, the last to commit sees
+    them all, so a threshold they cross together is recorded. Should the process
+    stop between the usage's commit and this statement, the next call of the user
+    in the window records the alert (a threshold is checked as "at or above",
+    not "crossed by this call").
+
+    Returns: the users now at or over a limit of one of their budgets (an empty
+    set, and no statement, for no users).
     """
+    if not user_ids:
+        return set()
     from sessions_app.models import UserProfile
     from usage.models import UsageDaily, UsageLog
-    from usage.services.rollups import rollup_cte_name
 
+    now = now or timezone.now()
     q = connection.ops.quote_name
     budgets = q(Budget._meta.db_table)
     daily = q(UsageDaily._meta.db_table)
     logs = q(UsageLog._meta.db_table)
     profiles = q(UserProfile._meta.db_table)
     alerts = q(UsageAlert._meta.db_table)
-    touched = rollup_cte_name(UsageDaily)
     window = q("window")
     midnight = "({}::timestamp AT TIME ZONE 'UTC')"
     today = "(%(now)s::timestamptz AT TIME ZONE 'UTC')::date"
     monday = f"({today} - (extract(isodow FROM {today})::int - 1))"
     month = f"date_trunc('month', {today}::timestamp)"
     rolling_start = "(%(now)s::timestamptz - b.window_days * interval '1 day')"
-    parts = [
-        f"b_users AS (SELECT DISTINCT r.user_id AS uid FROM {source} AS r "  # noqa: S608
-        f"WHERE r.user_id <> '' AND (SELECT count(*) FROM {after}) >= 0)",
-        f"b_own AS (SELECT u.uid, b.id FROM b_users AS u JOIN {budgets} AS b ON b.user_id = u.uid)",  # noqa: S608
-        f"b_pairs AS (SELECT uid, id FROM b_own UNION ALL "  # noqa: S608
+    # Identifiers come from the models; every value is a parameter.
+    sql = (
+        "WITH b_users AS (SELECT DISTINCT unnest(%(users)s::text[]) AS uid), "  # noqa: S608
+        f"b_own AS (SELECT u.uid, b.id FROM b_users AS u JOIN {budgets} AS b "
+        "ON b.user_id = u.uid), "
+        "b_pairs AS (SELECT uid, id FROM b_own UNION ALL "
         f"SELECT u.uid, b.id FROM b_users AS u LEFT JOIN {profiles} AS p "
-        f"ON p.id = (CASE WHEN u.uid ~ %(uuid)s THEN u.uid::uuid END) "
+        "ON p.id = (CASE WHEN u.uid ~ %(uuid)s THEN u.uid::uuid END) "
         f"JOIN {budgets} AS b ON b.role = COALESCE(p.role, %(role)s) "
-        f"WHERE NOT EXISTS (SELECT 1 FROM b_own AS o WHERE o.uid = u.uid))",
+        "WHERE NOT EXISTS (SELECT 1 FROM b_own AS o WHERE o.uid = u.uid)), "
         # Per pair: the window's first whole UTC day, the day after its last (NULL:
         # open, rolling) and, for a rolling window, the start of its partial day.
-        f"b_windows AS (SELECT p.uid, b.id AS budget_id, b.limit_usd, b.limit_tokens, "  # noqa: S608
-        f"b.alert_thresholds, w.first_day, w.end_day, w.partial_from FROM b_pairs AS p "
+        "b_windows AS (SELECT p.uid, b.id AS budget_id, b.limit_usd, b.limit_tokens, "
+        "b.alert_thresholds, w.first_day, w.end_day, w.partial_from FROM b_pairs AS p "
         f"JOIN {budgets} AS b ON b.id = p.id CROSS JOIN LATERAL (SELECT "
         f"CASE b.{window} WHEN 'daily' THEN {today} WHEN 'weekly' THEN {monday} "
         f"WHEN 'monthly' THEN {month}::date "
         f"ELSE ({rolling_start} AT TIME ZONE 'UTC')::date + 1 END AS first_day, "
         f"CASE b.{window} WHEN 'daily' THEN {today} + 1 WHEN 'weekly' THEN {monday} + 7 "
         f"WHEN 'monthly' THEN ({month} + interval '1 month')::date END AS end_day, "
-        f"CASE WHEN b.{window} = 'rolling' THEN {rolling_start} END AS partial_from) AS w)",
-        f"b_figures AS (SELECT w.*, COALESCE(x.usd, 0) AS usd, COALESCE(x.tokens, 0) AS tokens, "  # noqa: S608
+        f"CASE WHEN b.{window} = 'rolling' THEN {rolling_start} END AS partial_from) AS w), "
+        "b_figures AS (SELECT w.*, COALESCE(x.usd, 0) AS usd, COALESCE(x.tokens, 0) AS tokens, "
         f"CASE WHEN w.partial_from IS NULL THEN {midnight.format('w.first_day')} "
         f"ELSE {midnight.format('(w.first_day - 1)')} END AS alert_start "
-        f"FROM b_windows AS w CROSS JOIN LATERAL (SELECT sum(f.cost_usd) AS usd, "
-        f"sum(f.input_tokens + f.output_tokens) AS tokens FROM ("
+        "FROM b_windows AS w CROSS JOIN LATERAL (SELECT sum(f.cost_usd) AS usd, "
+        "sum(f.input_tokens + f.output_tokens) AS tokens FROM ("
         f"SELECT d.cost_usd, d.input_tokens, d.output_tokens FROM {daily} AS d "
-        f"WHERE d.user_id = w.uid AND d.day >= w.first_day "
-        f"AND (w.end_day IS NULL OR d.day < w.end_day) AND NOT EXISTS (SELECT 1 FROM "
-        f"{touched} AS n WHERE n.day = d.day AND n.user_id = d.user_id "
-        f"AND n.service = d.service AND n.model = d.model) "
-        f"UNION ALL SELECT n.cost_usd, n.input_tokens, n.output_tokens FROM {touched} AS n "
-        f"WHERE n.user_id = w.uid AND n.day >= w.first_day "
-        f"AND (w.end_day IS NULL OR n.day < w.end_day) "
+        "WHERE d.user_id = w.uid AND d.day >= w.first_day "
+        "AND (w.end_day IS NULL OR d.day < w.end_day) "
         f"UNION ALL SELECT l.cost_usd, l.input_tokens, l.output_tokens FROM {logs} AS l "
-        f"WHERE w.partial_from IS NOT NULL AND l.user_id = w.uid "
-        f"AND l.created_at >= w.partial_from AND l.created_at < {midnight.format('w.first_day')} "
-        f"UNION ALL SELECT r.cost_usd, r.input_tokens, r.output_tokens FROM {source} AS r "
-        f"WHERE w.partial_from IS NOT NULL AND r.user_id = w.uid "
-        f"AND r.created_at >= w.partial_from AND r.created_at < {midnight.format('w.first_day')}"
-        f") AS f) AS x)",
-        f"b_alerts AS (INSERT INTO {alerts} (budget_id, user_id, threshold, window_start, "  # noqa: S608
-        f"used_usd, used_tokens, created_at) SELECT f.budget_id, f.uid, t.threshold, "
-        f"f.alert_start, f.usd, f.tokens, %(now)s::timestamptz FROM b_figures AS f "
-        f"CROSS JOIN LATERAL (SELECT DISTINCT round(v.value::text::numeric, 4) AS threshold "
-        f"FROM jsonb_array_elements(CASE WHEN jsonb_typeof(f.alert_thresholds) = 'array' "
-        f"THEN f.alert_thresholds ELSE '[]'::jsonb END) AS v "
-        f"WHERE jsonb_typeof(v.value) = 'number') AS t "
-        f"WHERE (f.limit_usd IS NOT NULL AND f.usd >= t.threshold * f.limit_usd) "
-        f"OR (f.limit_tokens IS NOT NULL AND f.tokens >= t.threshold * f.limit_tokens) "
-        f"ORDER BY 1, 2, 4, 3 ON CONFLICT (budget_id, user_id, window_start, threshold) "
-        f"DO NOTHING RETURNING id)",
-    ]
-    values = {"now": now, "uuid": _UUID_TEXT, "role": UserProfile.Role.USER.value}
-    params: list[Any] = []
-
-    def positional(match: re.Match) -> str:
-        params.append(values[match.group(1)])
-        return "%s"
-
-    parts = [_NAMED.sub(positional, part) for part in parts]
-    columns = [
-        "(SELECT array_agg(DISTINCT f.uid ORDER BY f.uid) FROM b_figures AS f "
+        "WHERE w.partial_from IS NOT NULL AND l.user_id = w.uid "
+        f"AND l.created_at >= w.partial_from AND l.created_at < {midnight.format('w.first_day')}"
+        ") AS f) AS x), "
+        f"b_alerts AS (INSERT INTO {alerts} (budget_id, user_id, threshold, window_start, "
+        "used_usd, used_tokens, created_at) SELECT f.budget_id, f.uid, t.threshold, "
+        "f.alert_start, f.usd, f.tokens, %(now)s::timestamptz FROM b_figures AS f "
+        "CROSS JOIN LATERAL (SELECT DISTINCT round(v.value::text::numeric, 4) AS threshold "
+        "FROM jsonb_array_elements(CASE WHEN jsonb_typeof(f.alert_thresholds) = 'array' "
+        "THEN f.alert_thresholds ELSE '[]'::jsonb END) AS v "
+        "WHERE jsonb_typeof(v.value) = 'number') AS t "
+        "WHERE (f.limit_usd IS NOT NULL AND f.usd >= t.threshold * f.limit_usd) "
+        "OR (f.limit_tokens IS NOT NULL AND f.tokens >= t.threshold * f.limit_tokens) "
+        "ORDER BY 1, 2, 4, 3 ON CONFLICT (budget_id, user_id, window_start, threshold) "
+        "DO NOTHING RETURNING id) "
+        "SELECT (SELECT array_agg(DISTINCT f.uid) FROM b_figures AS f "
         "WHERE (f.limit_usd IS NOT NULL AND f.usd >= f.limit_usd) "
-        "OR (f.limit_tokens IS NOT NULL AND f.tokens >= f.limit_tokens))",
-        "(SELECT array_agg(id) FROM b_alerts)",
-    ]
-    return parts, params, columns
-
-
-def usage_budgets_statement_done(
-    *, exceeded: list[str] | None, alert_ids: list[int] | None
-) -> set[str]:
-    """After the statement of ``usage_budgets_statement_parts``: mail the new alerts
-    (``alert_ids``) to the site's admins once the transaction has committed (one
-    read of them, only when there are new ones).
-
-    Returns: the users now at or over a limit of one of their budgets.
-    """
+        "OR (f.limit_tokens IS NOT NULL AND f.tokens >= f.limit_tokens)), "
+        "(SELECT array_agg(id) FROM b_alerts)"
+    )
+    values: dict[str, Any] = {
+        "now": now,
+        "users": sorted(set(user_ids)),
+        "uuid": _UUID_TEXT,
+        "role": UserProfile.Role.USER.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        exceeded, alert_ids = cursor.fetchone()
     if alert_ids:
         ids = sorted(alert_ids)
 

@@ -579,10 +579,11 @@ def usage_events_ingest(*, events: list, now: datetime | None = None) -> EventsI
     PostgreSQL: ONE statement, atomic on its own (``_rows_write``): the rows
     travel as one JSON parameter (``json_to_recordset``) into ``INSERT … ON
     CONFLICT (request_id) DO NOTHING RETURNING …``; the rollup levels are summed
-    from the rows it returns (``usage_rollups_statement_parts``) and the users'
-    budgets checked and alerts recorded (``usage_budgets_statement_parts``), all
-    in the same statement. Elsewhere (SQLite): ``usage_logs_insert`` in one
-    transaction (the insert, the rollup upserts, the budget check).
+    from the rows it returns (``usage_rollups_statement_parts``) in the same
+    statement; when a budget may apply to the batch's users, one more statement
+    checks them and records alerts (``usage_budgets_check``). Elsewhere
+    (SQLite): ``usage_logs_insert`` in one transaction (the insert, the rollup
+    upserts, the budget check).
     """
     now = now or timezone.now()
     rows = _events_validate(events=events, now=now)
@@ -625,52 +626,49 @@ ROLLUP_SOURCE_COLUMNS = [
 ]
 
 
-def usage_written_statement_parts(
-    *, source: str, now: datetime
-) -> tuple[list[str], list[Any], list[str]]:
+def usage_written_statement_parts(*, source: str) -> tuple[list[str], str]:
     """PostgreSQL: what follows the insert of usage rows in one data-modifying
-    ``WITH``: the rollup upserts of every level of ``LEVELS`` and the budget check
-    and alerts, fed by the CTE ``source`` (``INSERT INTO usage_logs … RETURNING`` at least
-    ``ROLLUP_SOURCE_COLUMNS``).
+    ``WITH``, fed by the CTE ``source`` (``INSERT INTO usage_logs … RETURNING``
+    at least ``ROLLUP_SOURCE_COLUMNS``): the rollup upserts of every level of
+    ``LEVELS``, and an expression for the final ``SELECT`` that says whose
+    budgets to check (``usage.services.budgets.usage_budgets_probe_sql``); pass
+    its value to ``usage_written_done`` after the statement.
 
-    Returns: ``(parts, params, columns)``: CTEs, their parameters, and the final
-    ``SELECT``'s two expressions (users over a limit, new alert ids) to pass to
-    ``usage_written_done``.
+    Levels per user (a row per user and day or month) come before those over all
+    users (a row per day and model that every call adds to), so that the most
+    contended row locks are taken last and held for the shortest time before the
+    commit. Every statement built here uses this order, so none waits crosswise.
+
+    Returns: ``(parts, column)``; the parts have no parameters.
     """
-    from usage.services.budgets import usage_budgets_statement_parts
-    from usage.services.rollups import LEVELS, rollup_cte_name, usage_rollups_statement_parts
+    from usage.services.budgets import usage_budgets_probe_sql
+    from usage.services.rollups import LEVELS, usage_rollups_statement_parts
 
-    # Levels per user first (a row per user and day or month), then the budget
-    # check, which reads its figures from the upserted usage_daily rows: their row
-    # locks make concurrent calls of one user wait for each other, so each sees the
-    # others' committed use. The levels over all users (a row per day and model
-    # that every call adds to) last, so that the most contended row locks are held
-    # for the shortest time before the commit. Every statement built here uses this
-    # order, so none waits crosswise.
     per_user = [level for level in LEVELS if "user_id" in level[1]]
     shared = [level for level in LEVELS if "user_id" not in level[1]]
-    parts = usage_rollups_statement_parts(source=source, levels=per_user)
-    budgets, params, columns = usage_budgets_statement_parts(
-        source=source, after=rollup_cte_name(per_user[-1][0]), now=now
-    )
-    parts += budgets
-    parts += usage_rollups_statement_parts(source=source, levels=shared, after="b_alerts")
-    return parts, params, columns
+    parts = usage_rollups_statement_parts(source=source, levels=per_user + shared)
+    return parts, usage_budgets_probe_sql(source=source)
 
 
-def usage_written_done(*, exceeded: list[str] | None, alert_ids: list[int] | None) -> set[str]:
-    """After the statement of ``usage_written_statement_parts``: schedules the new
-    alerts' mail; returns the users now at or over a limit."""
-    from usage.services.budgets import usage_budgets_statement_done
+def usage_written_done(*, users: list[str] | None, now: datetime) -> set[str]:
+    """After the statement of ``usage_written_statement_parts``: check the budgets of
+    ``users`` (its probe's value; NULL: no budget applies, no statement) and record
+    alerts (``usage_budgets_check``, one statement).
 
-    return usage_budgets_statement_done(exceeded=exceeded, alert_ids=alert_ids)
+    Returns: the users now at or over a limit of one of their budgets.
+    """
+    from usage.services.budgets import usage_budgets_check
+
+    return usage_budgets_check(user_ids=users, now=now)
 
 
 def _rows_write(*, rows: list[dict[str, Any]], now: datetime) -> tuple[int, list[str]]:
     """PostgreSQL: write ``rows`` (column values by attname, request_ids unique) with
-    their rollups and budget check in ONE statement; returns ``(rows written,
-    users now over a budget)``. The rows are inserted in ``request_id`` order, so
-    two batches sharing request_ids wait for each other in one direction only."""
+    their rollups in ONE statement, atomic on its own; then, when a budget may
+    apply to their users, the budget check (one more statement). Returns ``(rows
+    written, users now over a budget)``. The rows are inserted in ``request_id``
+    order, so two batches sharing request_ids wait for each other in one
+    direction only."""
     quote = connection.ops.quote_name
     names = [field.attname for field in _COLUMNS]
     columns = ", ".join(quote(str(field.column)) for field in _COLUMNS)
@@ -685,13 +683,11 @@ def _rows_write(*, rows: list[dict[str, Any]], now: datetime) -> tuple[int, list
         f"ORDER BY t.{quote('request_id')} "
         f"ON CONFLICT ({quote('request_id')}) DO NOTHING RETURNING {returning})"
     )
-    parts, params, final = usage_written_statement_parts(source="ins", now=now)
+    parts, probe = usage_written_statement_parts(source="ins")
     # Every value is in the JSON parameter; identifiers and types come from the model.
     document = json.dumps(rows, default=str, separators=(",", ":"))
-    sql = (
-        f"WITH {', '.join([insert, *parts])} SELECT (SELECT count(*) FROM ins), {', '.join(final)}"  # noqa: S608
-    )
+    sql = f"WITH {', '.join([insert, *parts])} SELECT (SELECT count(*) FROM ins), {probe}"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [document, *params])
-        created, exceeded, alert_ids = cursor.fetchone()
-    return created, sorted(usage_written_done(exceeded=exceeded, alert_ids=alert_ids))
+        cursor.execute(sql, [document])
+        created, users = cursor.fetchone()
+    return created, sorted(usage_written_done(users=users, now=now))
