@@ -71,3 +71,23 @@ def test_a_repeated_request_id_writes_nothing_in_the_same_round_trips(api_client
     assert again.json()["duplicate"] is True and again.json()["id"] == first.json()["id"]
     assert AIInteraction.objects.count() == UsageLog.objects.count() == 1
     assert AISession.objects.get(pk=session_id).interaction_count == 1
+
+
+def test_an_owner_with_a_budget_adds_one_statement_the_budget_check(api_client_with_key):
+    """PostgreSQL: the key check, the statement, and (a budget applies) the budget
+    check with its alerts: three round trips. SQLite: the Python check in the
+    transaction."""
+    from usage.models import UsageAlert
+    from usage.services import budget_create
+
+    budget_create(user_id="u1", limit_usd="0.000001", window="daily")
+    session_id = AISessionFactory(user_id="u1").pk
+
+    with CaptureQueriesContext(connection) as queries:
+        response = log(api_client_with_key, session_id)
+
+    assert response.status_code == 201 and response.json()["budget_exceeded"] is True
+    assert UsageAlert.objects.filter(user_id="u1").count() == 2  # 80 % and 95 %
+    if connection.vendor == "postgresql":
+        kinds = [q["sql"].split()[0] for q in queries.captured_queries]
+        assert kinds[1:] == ["WITH", "WITH"], kinds

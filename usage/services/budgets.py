@@ -9,6 +9,7 @@
   ``QuotaExceededError`` (HTTP 429 with ``Retry-After`` and the RateLimit headers).
 """
 
+import json
 import logging
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -17,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.mail import mail_admins
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from common.db import insert_new_rows
@@ -304,11 +306,13 @@ def usage_budgets_check(*, user_ids: list[str] | None, now: datetime | None = No
         "WHERE (f.limit_usd IS NOT NULL AND f.usd >= t.threshold * f.limit_usd) "
         "OR (f.limit_tokens IS NOT NULL AND f.tokens >= t.threshold * f.limit_tokens) "
         "ORDER BY 1, 2, 4, 3 ON CONFLICT (budget_id, user_id, window_start, threshold) "
-        "DO NOTHING RETURNING id) "
+        "DO NOTHING RETURNING *) "
         "SELECT (SELECT array_agg(DISTINCT f.uid) FROM b_figures AS f "
         "WHERE (f.limit_usd IS NOT NULL AND f.usd >= f.limit_usd) "
         "OR (f.limit_tokens IS NOT NULL AND f.tokens >= f.limit_tokens)), "
-        "(SELECT array_agg(id) FROM b_alerts)"
+        # The new alerts with their budgets, for the mail (as text: exact decimals).
+        "(SELECT json_agg(json_build_array(row_to_json(a), row_to_json(b)) ORDER BY a.id)::text "
+        f"FROM b_alerts AS a JOIN {budgets} AS b ON b.id = a.budget_id)"
     )
     values: dict[str, Any] = {
         "now": now,
@@ -318,17 +322,31 @@ def usage_budgets_check(*, user_ids: list[str] | None, now: datetime | None = No
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        exceeded, alert_ids = cursor.fetchone()
-    if alert_ids:
-        ids = sorted(alert_ids)
-
-        def mail() -> None:
-            _mail_alerts(
-                list(UsageAlert.objects.filter(pk__in=ids).select_related("budget").order_by("pk"))
-            )
-
-        transaction.on_commit(mail)
+        exceeded, new_alerts = cursor.fetchone()
+    if new_alerts:
+        created = [
+            _alert_from_json(alert, budget)
+            for alert, budget in json.loads(new_alerts, parse_float=Decimal)
+        ]
+        transaction.on_commit(lambda: _mail_alerts(created))
     return set(exceeded or ())
+
+
+def _from_json(model: type[Model], row: dict[str, Any]) -> Any:
+    """An instance of ``model`` from its row as ``row_to_json`` gives it."""
+    fields = model._meta.concrete_fields
+    values = [row[str(f.column)] for f in fields]
+    return model.from_db(
+        None,
+        [f.attname for f in fields],
+        [None if v is None else f.to_python(v) for f, v in zip(fields, values, strict=True)],
+    )
+
+
+def _alert_from_json(alert: dict[str, Any], budget: dict[str, Any]) -> UsageAlert:
+    instance = _from_json(UsageAlert, alert)
+    instance.budget = _from_json(Budget, budget)
+    return instance
 
 
 def usage_quota_check(*, user_id: str | None) -> Quota:
