@@ -144,8 +144,9 @@ def ingest(args) -> dict:
         n = t
         conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=60)
         while time.monotonic() < deadline:
-            # Fresh request ids each time: the bodies are templates, ids made unique here.
-            body = bodies[n % len(bodies)].replace(b'"bench-', f'"b{n}x-'.encode())
+            # Fresh request ids each time: the bodies are templates, ids made unique here
+            # (per round too: the warm-up round must not pre-record the timed one's ids).
+            body = bodies[n % len(bodies)].replace(b'"bench-', f'"r{rounds[0]}b{n}x-'.encode())
             n += args.threads
             started = time.perf_counter()
             conn.request(
@@ -165,7 +166,10 @@ def ingest(args) -> dict:
                     failures[response.status] = failures.get(response.status, 0) + 1
         conn.close()
 
+    rounds = [0]
+
     def run(seconds: float) -> float:
+        rounds[0] += 1
         deadline = time.monotonic() + seconds
         pool = [threading.Thread(target=worker, args=(t, deadline)) for t in range(args.threads)]
         started = time.perf_counter()
@@ -194,6 +198,7 @@ def ingest(args) -> dict:
         "requests": len(latencies),
         "failures": failures,
         "events_created": created,
+        "events_sent": len(latencies) * args.batch,
         "seconds": round(wall, 2),
         "events_per_second": round(created / wall, 1),
         "batch_latency_ms_p50": round(statistics.median(latencies) * 1000, 1),
