@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -641,13 +642,26 @@ def usage_written_statement_parts(*, source: str) -> tuple[list[str], str]:
 
     Returns: ``(parts, column)``; the parts have no parameters.
     """
-    from usage.services.budgets import usage_budgets_probe_sql
-    from usage.services.rollups import LEVELS, usage_rollups_statement_parts
+    from usage.services.rollups import LEVELS
 
-    per_user = [level for level in LEVELS if "user_id" in level[1]]
-    shared = [level for level in LEVELS if "user_id" not in level[1]]
+    levels = tuple((model, tuple(key)) for model, key in LEVELS)
+    parts, probe = _written_statement_parts(source, levels, connection.vendor)
+    return list(parts), probe
+
+
+@lru_cache(maxsize=16)
+def _written_statement_parts(
+    source: str, levels: tuple[tuple[type, tuple[str, ...]], ...], vendor: str
+) -> tuple[tuple[str, ...], str]:
+    """``usage_written_statement_parts``' SQL, built once per source name and levels
+    (it holds no values)."""
+    from usage.services.budgets import usage_budgets_probe_sql
+    from usage.services.rollups import usage_rollups_statement_parts
+
+    per_user = [(model, list(key)) for model, key in levels if "user_id" in key]
+    shared = [(model, list(key)) for model, key in levels if "user_id" not in key]
     parts = usage_rollups_statement_parts(source=source, levels=per_user + shared)
-    return parts, usage_budgets_probe_sql(source=source)
+    return tuple(parts), usage_budgets_probe_sql(source=source)
 
 
 def usage_written_done(*, users: list[str] | None, now: datetime) -> set[str]:

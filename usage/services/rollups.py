@@ -190,7 +190,7 @@ def usage_rollups_statement_parts(
     Part ``rollup_<table> AS (INSERT INTO <table> (key, figures) SELECT <key>,
     count(*), …, sum(cost_usd) FROM source GROUP BY <key> ORDER BY <key> ON
     CONFLICT (key) DO UPDATE SET calls = t.calls + excluded.calls, … RETURNING
-    key, figures)``: the rows as they are after the statement. Each level is
+    1)``. Each level is
     gated on the previous one (``WHERE (SELECT count(*) FROM <previous>) >= 0``),
     so the levels are written in the order given and keys in sorted order: as
     long as every statement writes the levels in the same order, two
@@ -210,11 +210,10 @@ def usage_rollups_statement_parts(
         sums = ", ".join(_SUM_SQL.get(name, f"sum(r.{quote(name)})") for name in SUMS)
         positions = ", ".join(str(i) for i in range(1, len(key) + 1))
         gate = f" WHERE (SELECT count(*) FROM {previous}) >= 0" if previous else ""  # noqa: S608
-        returning = ", ".join(quote(name) for name in key + SUMS)
         name = rollup_cte_name(model)
         parts.append(
             f"{name} AS ({head} SELECT {keys}, {sums} FROM {source} AS r{gate} "  # noqa: S608
-            f"GROUP BY {positions} ORDER BY {positions} {conflict} RETURNING {returning})"
+            f"GROUP BY {positions} ORDER BY {positions} {conflict} RETURNING 1)"
         )
         previous = name
     return parts
