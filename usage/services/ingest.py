@@ -4,11 +4,15 @@
   into OpenTelemetry GenAI token counts (or raises a 400 naming the field);
 - ``usage_log_build(...)`` prices a call with genai-prices (``usage.pricing``);
 - ``usage_logs_insert(logs=...)`` writes rows race-safely on ``request_id`` and,
-  in the same transaction, adds them to ``usage_daily`` and checks the users'
+  in the same transaction, adds them to the rollups and checks the users'
   budgets (alerts); ``usage_log_insert(log=...)`` is its one-row form;
 - ``usage_log_create(...)`` normalises, prices and inserts one call;
 - ``usage_events_parse(events=...)`` / ``usage_events_ingest(events=...)``: the
-  batch endpoint's validation and all-or-nothing write.
+  batch endpoint's validation and all-or-nothing write (PostgreSQL: one
+  statement for the rows and the rollups);
+- ``usage_log_statement_parts`` / ``usage_written_statement_parts`` /
+  ``usage_written_done``: the same write as parts of another app's statement
+  (the logged interaction's).
 """
 
 import json
