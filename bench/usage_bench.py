@@ -62,8 +62,10 @@ def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
     )
 
 
-def setup_callers(env: dict) -> tuple[str, str]:
-    """An API key and an admin's bearer token (HS256 with the benchmark's secret)."""
+def setup_callers(env: dict, *, role_budget: bool = False) -> tuple[str, str]:
+    """An API key and an admin's bearer token (HS256 with the benchmark's secret);
+    with ``role_budget``, a monthly budget for the ``user`` role (every event's user)
+    with a limit no batch reaches, so that every batch also runs the budget check."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
@@ -78,6 +80,10 @@ def setup_callers(env: dict) -> tuple[str, str]:
     _obj, key = APIKey.objects.create_key(name="usage-bench")
     admin_id = uuid.uuid4()
     UserProfile.objects.create(id=admin_id, role=UserProfile.Role.ADMIN)
+    if role_budget:
+        from usage.services import budget_create
+
+        budget_create(role="user", limit_usd=10**9, window="monthly")
     connection.close()
     now = int(time.time())
     token = jwt.encode(
@@ -131,7 +137,7 @@ def ingest(args) -> dict:
         env=env,
         check=True,
     )
-    key, _token = setup_callers(env)
+    key, _token = setup_callers(env, role_budget=args.role_budget)
     bodies = [batch_body(n, args.batch) for n in range(args.threads * 4)]
     server = start_gunicorn(env, args.port, args.workers)
     lock = threading.Lock()
@@ -193,6 +199,7 @@ def ingest(args) -> dict:
     latencies.sort()
     return {
         "batch_size": args.batch,
+        "role_budget": args.role_budget,
         "gunicorn_workers": args.workers,
         "client_threads": args.threads,
         "requests": len(latencies),
@@ -270,6 +277,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--port", type=int, default=8300)
+    parser.add_argument(
+        "--role-budget", action="store_true", help="ingest: a budget applies to every user"
+    )
     args = parser.parse_args()
     args.db = args.db or ("retail_usage" if args.part == "ingest" else "retail_usage_bench")
     result = ingest(args) if args.part == "ingest" else reads(args)
@@ -279,7 +289,8 @@ def main() -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "result": result,
     }
-    out = ROOT / "bench" / "results" / f"usage_bench_{args.part}.json"
+    suffix = "_role_budget" if args.part == "ingest" and args.role_budget else ""
+    out = ROOT / "bench" / "results" / f"usage_bench_{args.part}{suffix}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
