@@ -66,8 +66,10 @@ def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
     )
 
 
-def setup_callers(env: dict) -> tuple[str, str]:
-    """An API key and an admin's bearer token (HS256 with the benchmark's secret)."""
+def setup_callers(env: dict, *, role_budget: bool = False) -> tuple[str, str]:
+    """An API key and an admin's bearer token (HS256 with the benchmark's secret);
+    with ``role_budget``, a monthly budget for the ``user`` role (every event's user)
+    with a limit no batch reaches, so that every batch also runs the budget check."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
@@ -82,6 +84,10 @@ def setup_callers(env: dict) -> tuple[str, str]:
     _obj, key = APIKey.objects.create_key(name="usage-bench")
     admin_id = uuid.uuid4()
     UserProfile.objects.create(id=admin_id, role=UserProfile.Role.ADMIN)
+    if role_budget:
+        from usage.services import budget_create
+
+        budget_create(role="user", limit_usd=10**9, window="monthly")
     connection.close()
     now = int(time.time())
     token = jwt.encode(
@@ -135,7 +141,7 @@ def ingest(args) -> dict:
         env=env,
         check=True,
     )
-    key, _token = setup_callers(env)
+    key, _token = setup_callers(env, role_budget=args.role_budget)
     bodies = [batch_body(n, args.batch) for n in range(args.threads * 4)]
     server = start_gunicorn(env, args.port, args.workers)
     lock = threading.Lock()
@@ -148,8 +154,9 @@ def ingest(args) -> dict:
         n = t
         conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=60)
         while time.monotonic() < deadline:
-            # Fresh request ids each time: the bodies are templates, ids made unique here.
-            body = bodies[n % len(bodies)].replace(b'"bench-', f'"b{n}x-'.encode())
+            # Fresh request ids each time: the bodies are templates, ids made unique here
+            # (per round too: the warm-up round must not pre-record the timed one's ids).
+            body = bodies[n % len(bodies)].replace(b'"bench-', f'"r{rounds[0]}b{n}x-'.encode())
             n += args.threads
             started = time.perf_counter()
             conn.request(
@@ -169,7 +176,10 @@ def ingest(args) -> dict:
                     failures[response.status] = failures.get(response.status, 0) + 1
         conn.close()
 
+    rounds = [0]
+
     def run(seconds: float) -> float:
+        rounds[0] += 1
         deadline = time.monotonic() + seconds
         pool = [threading.Thread(target=worker, args=(t, deadline)) for t in range(args.threads)]
         started = time.perf_counter()
@@ -193,11 +203,13 @@ def ingest(args) -> dict:
     latencies.sort()
     return {
         "batch_size": args.batch,
+        "role_budget": args.role_budget,
         "gunicorn_workers": args.workers,
         "client_threads": args.threads,
         "requests": len(latencies),
         "failures": failures,
         "events_created": created,
+        "events_sent": len(latencies) * args.batch,
         "seconds": round(wall, 2),
         "events_per_second": round(created / wall, 1),
         "batch_latency_ms_p50": round(statistics.median(latencies) * 1000, 1),
@@ -284,6 +296,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=4, help="untimed calls per endpoint")
     parser.add_argument("--port", type=int, default=8300)
+    parser.add_argument(
+        "--role-budget", action="store_true", help="ingest: a budget applies to every user"
+    )
     args = parser.parse_args()
     args.db = args.db or ("retail_usage" if args.part == "ingest" else "retail_usage_bench")
     result = ingest(args) if args.part == "ingest" else reads(args)
@@ -293,7 +308,8 @@ def main() -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "result": result,
     }
-    out = ROOT / "bench" / "results" / f"usage_bench_{args.part}.json"
+    suffix = "_role_budget" if args.part == "ingest" and args.role_budget else ""
+    out = ROOT / "bench" / "results" / f"usage_bench_{args.part}{suffix}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

@@ -9,12 +9,13 @@ transaction: the foreign key always holds, also when requests race.
 
 import uuid
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, JSONField
+from django.db.models import CharField, JSONField, UUIDField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -30,8 +31,9 @@ from usage.services import (
     usage_log_build,
     usage_log_insert,
     usage_log_statement_parts,
-    usage_log_written,
     usage_normalize,
+    usage_written_done,
+    usage_written_statement_parts,
 )
 
 
@@ -152,9 +154,12 @@ def ai_interaction_log(
     ``interaction_count`` up, moves ``last_interaction_at``/``updated_at`` forward
     to now — ``GREATEST``: a call that waited for the row lock never sets them
     back — and fills a missing ``user_id``/``channel``/``openai_conversation_id``),
-    ``INSERT ai_interactions`` and ``INSERT usage_logs`` priced by genai-prices.
-    Ten concurrent calls for one new session id give one session row, ten
-    interactions and ten usage rows.
+    ``INSERT ai_interactions`` and ``INSERT usage_logs`` priced by genai-prices,
+    with the usage rollups, the owner's budget check and alerts; without
+    citations and outside a caller's transaction it is atomic on its own (no
+    BEGIN/COMMIT). With citations, one more INSERT in one transaction. New alerts
+    are mailed to the admins after commit. Ten concurrent calls for one new
+    session id give one session row, ten interactions and ten usage rows.
 
     Args:
         session_id: the AI session (created when unknown, owned by ``user_id``).
@@ -253,10 +258,15 @@ def ai_interaction_log(
     if log is not None:
         log.ai_session_id = session_pk
         log.interaction_id = interaction.pk
-    # One transaction (a savepoint inside a caller's): the writes, the usage rollup
-    # and the budget check commit together, and a duplicate aborts nothing else.
+    # All or nothing, and a duplicate aborts nothing else. PostgreSQL without
+    # citations, outside a caller's transaction: the one statement is atomic on its
+    # own (no BEGIN and COMMIT round trips). Otherwise one transaction (a savepoint
+    # inside a caller's).
+    alone = (
+        connection.vendor == "postgresql" and not citation_rows and not connection.in_atomic_block
+    )
     try:
-        with transaction.atomic():
+        with nullcontext() if alone else transaction.atomic():
             _interaction_write(session=session, interaction=interaction, log=log)
             interaction_citations_insert(
                 interaction=interaction, rows=citation_rows, created_at=now
@@ -308,12 +318,13 @@ def _interaction_write(
 ) -> None:
     """Write the session upsert, the interaction and its usage row, all or nothing.
 
-    Runs inside the caller's transaction (``ai_interaction_log`` opens one).
-    PostgreSQL: the three writes in ONE statement, as parts of a data-modifying
-    ``WITH``; the usage row takes the session's owner from the upsert's
-    ``RETURNING`` (``usage_log_statement_parts``); then ``usage_log_written`` adds
-    the row to the usage rollup and checks the owner's budgets. Elsewhere
-    (SQLite): the same writes as separate statements, the usage row through
+    PostgreSQL: ONE statement, parts of a data-modifying ``WITH``: the three
+    writes, the usage row taking the session's owner from the upsert's
+    ``RETURNING`` (``usage_log_statement_parts``), then the usage rollup levels,
+    the owner's budget check and alerts (``usage_written_statement_parts``); the
+    statement is atomic on its own, or runs in the caller's transaction when
+    there is one. Elsewhere (SQLite, inside ``ai_interaction_log``'s
+    transaction): the same writes as separate statements, the usage row through
     ``usage_log_insert``.
 
     ``log.user_id`` becomes the session's owner after the upsert; a different
@@ -341,8 +352,9 @@ def _interaction_write(
         return
 
     interaction_sql, interaction_params = insert_sql(interaction)
-    parts = [f"s AS ({session_sql} {upsert})", f"i AS ({interaction_sql})"]
+    parts = [f"s AS ({session_sql} {upsert})", f'i AS ({interaction_sql} RETURNING "id")']
     params += interaction_params
+    final = ['"user_id"']
     if log is not None:
         in_statement = UsageLog(**{f.attname: getattr(log, f.attname) for f in log._meta.fields})
         # The owner is known only inside the statement, from the upsert's RETURNING.
@@ -350,6 +362,13 @@ def _interaction_write(
         owner_sql = '(SELECT "user_id" FROM s)'
         owner = RawSQL(owner_sql, [], output_field=CharField())  # noqa: S611
         in_statement.user_id = owner
+        # The same id, read from the interaction's INSERT: so that it runs before
+        # the usage row's (an unread CTE would run last, while the rollups' row
+        # locks are held).
+        # (django-stubs types a foreign key's id attribute without expressions.)
+        in_statement.interaction_id = RawSQL(  # type: ignore[assignment]
+            '(SELECT "id" FROM i)', [], output_field=UUIDField()
+        )
         if requested:
             in_statement.metadata = RawSQL(  # noqa: S611
                 f"(CASE WHEN {owner_sql} IS DISTINCT FROM %s THEN %s ELSE %s END)",
@@ -365,13 +384,20 @@ def _interaction_write(
         for part, part_params in usage_log_statement_parts(in_statement, name="u"):
             parts.append(part)
             params += part_params
+        # The usage rollups in the same statement; whose budgets to check after it.
+        written, probe = usage_written_statement_parts(source="u")
+        parts += written
+        final.append(probe)
     with connection.cursor() as cursor:
-        # The parts are Django's compiled INSERTs; every value is a parameter.
-        cursor.execute(f'WITH {", ".join(parts)} SELECT "user_id" FROM s', params)  # noqa: S608
-        (owner,) = cursor.fetchone()
+        # The parts are Django's compiled INSERTs and the usage app's statement
+        # parts; every value is a parameter.
+        sql = f"WITH {', '.join(parts)} SELECT {', '.join(final)} FROM s"  # noqa: S608
+        cursor.execute(sql, params)
+        owner, *results = cursor.fetchone()
     if log is not None:
         _usage_owner_set(log, owner=owner, requested=requested)
-        usage_log_written(log=log)
+        exceeded = usage_written_done(users=results[0], now=log.created_at)
+        log.budget_exceeded = log.user_id in exceeded
 
 
 def _usage_owner_set(log: UsageLog, *, owner: str | None, requested: str | None) -> None:

@@ -117,11 +117,8 @@ class UsageLog(models.Model):
         verbose_name = "usage log"
         ordering = ["-created_at"]
         indexes = [
-            # The analytics' indexes: per user, service and time.
-            models.Index(
-                fields=["user_id", "service", "created_at"], name="usage_user_service_created_idx"
-            ),
-            # A rolling budget window reads one user's rows of its first, partial day.
+            # A rolling budget window reads one user's rows of its first, partial day;
+            # the admin's user filter (with or without the service filter).
             models.Index(fields=["user_id", "created_at"], name="usage_user_created_idx"),
             models.Index(fields=["created_at"], name="usage_created_idx"),
             models.Index(fields=["service", "created_at"], name="usage_service_created_idx"),

@@ -34,9 +34,10 @@ def log(client, session_id, **extra):
 def test_an_interaction_with_usage_is_the_key_check_and_one_statement(
     api_client_with_key, new_session
 ):
-    """PostgreSQL: the key check, then one transaction: one WITH statement (session
-    upsert, interaction, usage row), the usage_daily upsert and the owner's budgets.
-    SQLite: the same, with the three INSERTs as separate statements."""
+    """PostgreSQL: the key check, then ONE statement, atomic on its own (no BEGIN,
+    no COMMIT): session upsert, interaction, usage row, the rollup levels and the
+    owner's budgets. SQLite: one transaction with the three INSERTs, one upsert
+    per rollup level and the budgets."""
     session_id = uuid.uuid4() if new_session else AISessionFactory(user_id="u1").pk
 
     with CaptureQueriesContext(connection) as queries:
@@ -45,18 +46,14 @@ def test_an_interaction_with_usage_is_the_key_check_and_one_statement(
     assert response.status_code == 201, response.content
     sql = [q["sql"] for q in queries.captured_queries]
     assert "rest_framework_api_key_apikey" in sql[0], sql
-    writes = ["WITH"] if connection.vendor == "postgresql" else ["INSERT"] * 3
-    # The rollup levels: one WITH statement on PostgreSQL, one per level elsewhere.
-    rollups = ["WITH"] if connection.vendor == "postgresql" else ["INSERT"] * len(LEVELS)
-    rollup_and_budgets = [*rollups, "SELECT"]
     # SQLite's usage insert runs in a savepoint of the same transaction.
     kinds = [s.split()[0] for s in sql[1:] if not s.startswith(("SAVEPOINT", "RELEASE"))]
-    assert kinds == [
-        "BEGIN",
-        *writes,
-        *rollup_and_budgets,
-        "COMMIT",
-    ], sql
+    if connection.vendor == "postgresql":
+        assert kinds == ["WITH"], sql
+        assert len(sql) == 2  # round trips: the key check and the statement
+    else:
+        rollups = ["INSERT"] * len(LEVELS)  # one upsert per rollup level
+        assert kinds == ["BEGIN", *["INSERT"] * 3, *rollups, "SELECT", "COMMIT"], sql
     session = AISession.objects.get(pk=session_id)
     usage = UsageLog.objects.get()
     assert (session.interaction_count, AIInteraction.objects.count()) == (1, 1)
@@ -76,3 +73,23 @@ def test_a_repeated_request_id_writes_nothing_in_the_same_round_trips(api_client
     assert again.json()["duplicate"] is True and again.json()["id"] == first.json()["id"]
     assert AIInteraction.objects.count() == UsageLog.objects.count() == 1
     assert AISession.objects.get(pk=session_id).interaction_count == 1
+
+
+def test_an_owner_with_a_budget_adds_one_statement_the_budget_check(api_client_with_key):
+    """PostgreSQL: the key check, the statement, and (a budget applies) the budget
+    check with its alerts: three round trips. SQLite: the Python check in the
+    transaction."""
+    from usage.models import UsageAlert
+    from usage.services import budget_create
+
+    budget_create(user_id="u1", limit_usd="0.000001", window="daily")
+    session_id = AISessionFactory(user_id="u1").pk
+
+    with CaptureQueriesContext(connection) as queries:
+        response = log(api_client_with_key, session_id)
+
+    assert response.status_code == 201 and response.json()["budget_exceeded"] is True
+    assert UsageAlert.objects.filter(user_id="u1").count() == 2  # 80 % and 95 %
+    if connection.vendor == "postgresql":
+        kinds = [q["sql"].split()[0] for q in queries.captured_queries]
+        assert kinds[1:] == ["WITH", "WITH"], kinds

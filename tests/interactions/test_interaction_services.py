@@ -20,11 +20,10 @@ from usage.services.rollups import LEVELS
 pytestmark = pytest.mark.django_db
 
 
-def test_logging_an_interaction_is_three_statements_on_postgres_more_elsewhere():
-    """PostgreSQL: session upsert, interaction and usage row in one WITH statement,
-    then the rollups' upsert (one statement for every level) and the budgets
-    that apply (none here); SQLite: the three INSERTs as separate statements, one
-    upsert per rollup level, and the budgets."""
+def test_logging_an_interaction_is_one_statement_on_postgres_more_elsewhere():
+    """PostgreSQL: session upsert, interaction, usage row, the rollup levels and the
+    budget check in one WITH statement; SQLite: the three INSERTs as separate
+    statements, one upsert per rollup level, and the budgets."""
     session = AISessionFactory()
 
     with CaptureQueriesContext(connection) as queries:
@@ -43,7 +42,7 @@ def test_logging_an_interaction_is_three_statements_on_postgres_more_elsewhere()
         if not q["sql"].startswith(("BEGIN", "SAVEPOINT", "RELEASE"))
     ]
     elsewhere = 4 + len(LEVELS)  # three INSERTs, the budgets, an upsert per level
-    assert len(statements) == (3 if connection.vendor == "postgresql" else elsewhere), statements
+    assert len(statements) == (1 if connection.vendor == "postgresql" else elsewhere), statements
 
 
 def test_get_or_create_keeps_the_given_id_and_is_idempotent():

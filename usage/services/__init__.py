@@ -25,9 +25,10 @@ from usage.services.ingest import (
     usage_log_create,
     usage_log_insert,
     usage_log_statement_parts,
-    usage_log_written,
     usage_logs_insert,
     usage_normalize,
+    usage_written_done,
+    usage_written_statement_parts,
 )
 from usage.services.rollups import (
     usage_coarse_rollups_rebuild,
@@ -53,10 +54,11 @@ __all__ = [
     "usage_log_create",
     "usage_log_insert",
     "usage_log_statement_parts",
-    "usage_log_written",
     "usage_logs_insert",
     "usage_normalize",
     "usage_quota_check",
     "usage_rollups_add",
     "usage_rollups_rebuild",
+    "usage_written_done",
+    "usage_written_statement_parts",
 ]

@@ -9,6 +9,7 @@
   ``QuotaExceededError`` (HTTP 429 with ``Retry-After`` and the RateLimit headers).
 """
 
+import json
 import logging
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -16,7 +17,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.mail import mail_admins
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from common.db import insert_new_rows
@@ -198,6 +200,162 @@ def usage_budgets_evaluate(*, user_ids: set[str], now: datetime | None = None) -
             )
             transaction.on_commit(lambda: _mail_alerts(created))
     return exceeded
+
+
+# A text that PostgreSQL's uuid input accepts (hyphens optional, braces allowed):
+# only such user ids are looked up in user_profiles (a cast of another would fail).
+_UUID_TEXT = r"^\{?[0-9a-fA-F]{4}(-?[0-9a-fA-F]{4}){7}\}?$"
+
+
+def usage_budgets_probe_sql(*, source: str) -> str:
+    """PostgreSQL: a SQL expression for the final ``SELECT`` of a statement that
+    inserted usage rows (the CTE ``source``): the array of those rows' users (no
+    duplicates) when a budget may apply to one of them (their own, or any role's
+    budget), else NULL. One look at ``usage_budgets`` (cheap to plan and to run);
+    pass the result to ``usage_budgets_check``."""
+    budgets = connection.ops.quote_name(Budget._meta.db_table)
+    return (
+        f"(SELECT array_agg(DISTINCT r.user_id) FROM {source} AS r "  # noqa: S608
+        f"WHERE r.user_id <> '' AND EXISTS (SELECT 1 FROM {budgets} AS b "
+        f"WHERE b.role IS NOT NULL OR b.user_id IN (SELECT r2.user_id FROM {source} AS r2)))"
+    )
+
+
+def usage_budgets_check(*, user_ids: list[str] | None, now: datetime | None = None) -> set[str]:
+    """PostgreSQL: ``usage_budgets_evaluate`` in ONE statement, after the usage was
+    written (and, outside a transaction, committed).
+
+    The same rules, in SQL, for ``user_ids``: the user's own budgets, else their
+    role's (``user_profiles.role``, ``user`` without a profile); windows from
+    ``now`` (UTC day, week from Monday, month; rolling: the last
+    ``window_days`` x 24 hours: whole days from ``usage_daily``, the first partial
+    day from the user's raw rows); used = priced cost in USD and input + output
+    tokens. Each threshold t with used ≥ t x limit is inserted into
+    ``usage_alerts`` with ``ON CONFLICT (budget, user, window_start, threshold)
+    DO NOTHING``: the unique key decides between concurrent requests. New alerts
+    are mailed to the admins after commit (one read of them).
+
+    Run after the commit of the usage, the check sees every call committed
+    before it, its own included: of concurrent calls, the last to commit sees
+    them all, so a threshold they cross together is recorded. Should the process
+    stop between the usage's commit and this statement, the next call of the user
+    in the window records the alert (a threshold is checked as "at or above",
+    not "crossed by this call").
+
+    Returns: the users now at or over a limit of one of their budgets (an empty
+    set, and no statement, for no users).
+    """
+    if not user_ids:
+        return set()
+    from sessions_app.models import UserProfile
+    from usage.models import UsageDaily, UsageLog
+
+    now = now or timezone.now()
+    q = connection.ops.quote_name
+    budgets = q(Budget._meta.db_table)
+    daily = q(UsageDaily._meta.db_table)
+    logs = q(UsageLog._meta.db_table)
+    profiles = q(UserProfile._meta.db_table)
+    alerts = q(UsageAlert._meta.db_table)
+    window = q("window")
+    midnight = "({}::timestamp AT TIME ZONE 'UTC')"
+    today = "(%(now)s::timestamptz AT TIME ZONE 'UTC')::date"
+    monday = f"({today} - (extract(isodow FROM {today})::int - 1))"
+    month = f"date_trunc('month', {today}::timestamp)"
+    rolling_start = "(%(now)s::timestamptz - b.window_days * interval '1 day')"
+    # Identifiers come from the models; every value is a parameter.
+    sql = (
+        "WITH b_users AS (SELECT DISTINCT unnest(%(users)s::text[]) AS uid), "  # noqa: S608
+        f"b_own AS (SELECT u.uid, b.id FROM b_users AS u JOIN {budgets} AS b "
+        "ON b.user_id = u.uid), "
+        "b_pairs AS (SELECT uid, id FROM b_own UNION ALL "
+        f"SELECT u.uid, b.id FROM b_users AS u LEFT JOIN {profiles} AS p "
+        "ON p.id = (CASE WHEN u.uid ~ %(uuid)s THEN u.uid::uuid END) "
+        f"JOIN {budgets} AS b ON b.role = COALESCE(p.role, %(role)s) "
+        "WHERE NOT EXISTS (SELECT 1 FROM b_own AS o WHERE o.uid = u.uid)), "
+        # Per pair: the window's first whole UTC day, the day after its last (NULL:
+        # open, rolling) and, for a rolling window, the start of its partial day.
+        "b_windows AS (SELECT p.uid, b.id AS budget_id, b.limit_usd, b.limit_tokens, "
+        "b.alert_thresholds, w.first_day, w.end_day, w.partial_from FROM b_pairs AS p "
+        f"JOIN {budgets} AS b ON b.id = p.id CROSS JOIN LATERAL (SELECT "
+        f"CASE b.{window} WHEN 'daily' THEN {today} WHEN 'weekly' THEN {monday} "
+        f"WHEN 'monthly' THEN {month}::date "
+        f"ELSE ({rolling_start} AT TIME ZONE 'UTC')::date + 1 END AS first_day, "
+        f"CASE b.{window} WHEN 'daily' THEN {today} + 1 WHEN 'weekly' THEN {monday} + 7 "
+        f"WHEN 'monthly' THEN ({month} + interval '1 month')::date END AS end_day, "
+        f"CASE WHEN b.{window} = 'rolling' THEN {rolling_start} END AS partial_from) AS w), "
+        # Set-based (a join and GROUP BY per source, not a look-up per pair): a
+        # batch checks up to 1,000 users at once.
+        f"b_days AS (SELECT w.uid, w.budget_id, sum(d.cost_usd) AS usd, "
+        f"sum(d.input_tokens + d.output_tokens) AS tokens FROM b_windows AS w "
+        f"JOIN {daily} AS d ON d.user_id = w.uid AND d.day >= w.first_day "
+        "AND (w.end_day IS NULL OR d.day < w.end_day) GROUP BY 1, 2), "
+        # A rolling window's partial first day: one user's raw rows of part of a
+        # day, looked up per pair through (user_id, created_at).
+        "b_partial AS (SELECT w.uid, w.budget_id, p.usd, p.tokens FROM b_windows AS w "
+        "CROSS JOIN LATERAL (SELECT sum(l.cost_usd) AS usd, "
+        f"sum(l.input_tokens + l.output_tokens) AS tokens FROM {logs} AS l "
+        "WHERE l.user_id = w.uid AND l.created_at >= w.partial_from "
+        f"AND l.created_at < {midnight.format('w.first_day')}) AS p "
+        "WHERE w.partial_from IS NOT NULL), "
+        "b_figures AS (SELECT w.*, COALESCE(x.usd, 0) + COALESCE(y.usd, 0) AS usd, "
+        "COALESCE(x.tokens, 0) + COALESCE(y.tokens, 0) AS tokens, "
+        f"CASE WHEN w.partial_from IS NULL THEN {midnight.format('w.first_day')} "
+        f"ELSE {midnight.format('(w.first_day - 1)')} END AS alert_start "
+        "FROM b_windows AS w "
+        "LEFT JOIN b_days AS x ON x.uid = w.uid AND x.budget_id = w.budget_id "
+        "LEFT JOIN b_partial AS y ON y.uid = w.uid AND y.budget_id = w.budget_id), "
+        f"b_alerts AS (INSERT INTO {alerts} (budget_id, user_id, threshold, window_start, "
+        "used_usd, used_tokens, created_at) SELECT f.budget_id, f.uid, t.threshold, "
+        "f.alert_start, f.usd, f.tokens, %(now)s::timestamptz FROM b_figures AS f "
+        "CROSS JOIN LATERAL (SELECT DISTINCT round(v.value::text::numeric, 4) AS threshold "
+        "FROM jsonb_array_elements(CASE WHEN jsonb_typeof(f.alert_thresholds) = 'array' "
+        "THEN f.alert_thresholds ELSE '[]'::jsonb END) AS v "
+        "WHERE jsonb_typeof(v.value) = 'number') AS t "
+        "WHERE (f.limit_usd IS NOT NULL AND f.usd >= t.threshold * f.limit_usd) "
+        "OR (f.limit_tokens IS NOT NULL AND f.tokens >= t.threshold * f.limit_tokens) "
+        "ORDER BY 1, 2, 4, 3 ON CONFLICT (budget_id, user_id, window_start, threshold) "
+        "DO NOTHING RETURNING *) "
+        "SELECT (SELECT array_agg(DISTINCT f.uid) FROM b_figures AS f "
+        "WHERE (f.limit_usd IS NOT NULL AND f.usd >= f.limit_usd) "
+        "OR (f.limit_tokens IS NOT NULL AND f.tokens >= f.limit_tokens)), "
+        # The new alerts with their budgets, for the mail (as text: exact decimals).
+        "(SELECT json_agg(json_build_array(row_to_json(a), row_to_json(b)) ORDER BY a.id)::text "
+        f"FROM b_alerts AS a JOIN {budgets} AS b ON b.id = a.budget_id)"
+    )
+    values: dict[str, Any] = {
+        "now": now,
+        "users": sorted(set(user_ids)),
+        "uuid": _UUID_TEXT,
+        "role": UserProfile.Role.USER.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        exceeded, new_alerts = cursor.fetchone()
+    if new_alerts:
+        created = [
+            _alert_from_json(alert, budget)
+            for alert, budget in json.loads(new_alerts, parse_float=Decimal)
+        ]
+        transaction.on_commit(lambda: _mail_alerts(created))
+    return set(exceeded or ())
+
+
+def _from_json(model: type[Model], row: dict[str, Any]) -> Any:
+    """An instance of ``model`` from its row as ``row_to_json`` gives it."""
+    fields = model._meta.concrete_fields
+    values = [row[str(f.column)] for f in fields]
+    return model.from_db(
+        None,
+        [f.attname for f in fields],
+        [None if v is None else f.to_python(v) for f, v in zip(fields, values, strict=True)],
+    )
+
+
+def _alert_from_json(alert: dict[str, Any], budget: dict[str, Any]) -> UsageAlert:
+    instance = _from_json(UsageAlert, alert)
+    instance.budget = _from_json(Budget, budget)
+    return instance
 
 
 def usage_quota_check(*, user_id: str | None) -> Quota:

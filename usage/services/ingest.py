@@ -4,21 +4,27 @@
   into OpenTelemetry GenAI token counts (or raises a 400 naming the field);
 - ``usage_log_build(...)`` prices a call with genai-prices (``usage.pricing``);
 - ``usage_logs_insert(logs=...)`` writes rows race-safely on ``request_id`` and,
-  in the same transaction, adds them to ``usage_daily`` and checks the users'
+  in the same transaction, adds them to the rollups and checks the users'
   budgets (alerts); ``usage_log_insert(log=...)`` is its one-row form;
 - ``usage_log_create(...)`` normalises, prices and inserts one call;
 - ``usage_events_parse(events=...)`` / ``usage_events_ingest(events=...)``: the
-  batch endpoint's validation and all-or-nothing write.
+  batch endpoint's validation and all-or-nothing write (PostgreSQL: one
+  statement for the rows and the rollups);
+- ``usage_log_statement_parts`` / ``usage_written_statement_parts`` /
+  ``usage_written_done``: the same write as parts of another app's statement
+  (the logged interaction's).
 """
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -186,7 +192,7 @@ def usage_normalize(raw: Any, *, field: str = "usage") -> TokenUsage:
     )
 
 
-def usage_log_build(
+def _log_values(
     *,
     service: str,
     usage: TokenUsage,
@@ -203,15 +209,8 @@ def usage_log_build(
     request_id: str | None = None,
     metadata: dict | None = None,
     created_at: datetime | None = None,
-) -> UsageLog:
-    """An unsaved UsageLog for one call, priced with genai-prices.
-
-    The price is looked up for ``response_model`` (the dated snapshot the API
-    answered with) when given, else ``request_model``, at ``created_at`` (default
-    now). An unknown provider or model gives ``cost_usd=None`` and
-    ``price_unknown=True`` (never a guessed price). Costs are USD Decimals; the
-    caller's own figure goes to ``reported_cost_usd`` and is never used as the cost.
-    """
+) -> dict[str, Any]:
+    """The column values (by attname) of ``usage_log_build``'s row."""
     created_at = created_at or timezone.now()
     price = price_call(
         provider=provider,
@@ -247,6 +246,28 @@ def usage_log_build(
         "created_at": created_at,
         "metadata": {"usage_shape": usage.shape, **(metadata or {})},
     }
+    return values
+
+
+def usage_log_build(**fields: Any) -> UsageLog:
+    """An unsaved UsageLog for one call, priced with genai-prices.
+
+    Keyword arguments: ``service``, ``usage`` (TokenUsage), ``request_model``;
+    optional ``response_model``, ``provider`` (default ``openai``),
+    ``operation``, ``user_id``, ``ai_session_id``, ``interaction_id``,
+    ``reported_cost_usd``, ``latency_ms``, ``status``, ``request_id``,
+    ``metadata``, ``created_at`` (default now).
+
+    The price is looked up for ``response_model`` (the dated snapshot the API
+    answered with) when given, else ``request_model``, at ``created_at`` (default
+    now). An unknown provider or model gives ``cost_usd=None`` and
+    ``price_unknown=True`` (never a guessed price). Costs are USD Decimals; the
+    caller's own figure goes to ``reported_cost_usd`` and is never used as the cost.
+    """
+    return _log_from_values(_log_values(**fields))
+
+
+def _log_from_values(values: dict[str, Any]) -> UsageLog:
     # Positional construction (every column given, in the model's order) is Django's
     # fast path, a third of the keyword one: it matters for batches of 1,000.
     # (django-stubs types a positional call as one value for the first column.)
@@ -317,21 +338,13 @@ def usage_log_statement_parts(log: UsageLog, *, name: str) -> list[tuple[str, li
 
     The first part is ``<name> AS (INSERT INTO usage_logs … RETURNING *)``, a plain
     INSERT: a recorded ``request_id`` fails the whole statement (IntegrityError),
-    so nothing of it is written. The caller then calls ``usage_log_written`` in the
-    same transaction, so the rollup and the budgets see the row.
+    so nothing of it is written. The caller adds ``usage_written_statement_parts``
+    (rollups, budgets) to the same statement, fed by ``<name>``.
 
     Returns: ``[(sql, params), …]`` in order.
     """
     sql, params = insert_sql(log)
     return [(f"{name} AS ({sql} RETURNING *)", params)]
-
-
-def usage_log_written(*, log: UsageLog) -> None:
-    """Roll up a usage row that the caller inserted itself (``usage_log_statement_parts``)
-    and check its user's budgets, in the caller's transaction; sets
-    ``log.budget_exceeded``. Call it inside the transaction of the insert, so the
-    rollup never differs from the raw rows."""
-    _rolled_up(written=[log], now=None)
 
 
 def usage_log_insert(*, log: UsageLog) -> tuple[UsageLog, bool]:
@@ -412,9 +425,9 @@ def _text(
     return value
 
 
-def _event_parse(errors: dict, event: Any, index: int, now: datetime) -> UsageLog | None:
-    """One event → an unsaved, priced UsageLog; problems go to ``errors`` under
-    ``events.<index>.<field>``."""
+def _event_parse(errors: dict, event: Any, index: int, now: datetime) -> dict[str, Any] | None:
+    """One event → the column values of its priced row; problems go to ``errors``
+    under ``events.<index>.<field>``."""
     prefix = f"events.{index}"
     if not isinstance(event, dict):
         errors[prefix] = ValidationError("Expected a JSON object.", code="invalid")
@@ -488,7 +501,7 @@ def _event_parse(errors: dict, event: Any, index: int, now: datetime) -> UsageLo
         return None
     if len(errors) > before:
         return None
-    return usage_log_build(
+    return _log_values(
         service=str(service),
         usage=usage,
         request_model=model,
@@ -501,6 +514,34 @@ def _event_parse(errors: dict, event: Any, index: int, now: datetime) -> UsageLo
         metadata=metadata,
         created_at=created_at,
     )
+
+
+def _events_validate(*, events: list, now: datetime) -> list[dict[str, Any]]:
+    """``usage_events_parse``'s checks; returns each event's column values."""
+    if not isinstance(events, list) or not 1 <= len(events) <= MAX_EVENTS:
+        raise ValidationError(
+            {"events": ValidationError(f"Send 1 to {MAX_EVENTS} events.", code="invalid")}
+        )
+    errors: dict = {}
+    rows = [_event_parse(errors, event, i, now) for i, event in enumerate(events)]
+    session_ids = {row["ai_session_id"] for row in rows if row is not None and row["ai_session_id"]}
+    if session_ids:
+        # Checked up front: Django's foreign keys are DEFERRABLE on PostgreSQL, so
+        # a dangling id would only fail at COMMIT. The model is reached through the
+        # foreign key: this app does not import the interactions app.
+        sessions = UsageLog._meta.get_field("ai_session").related_model
+        assert sessions is not None and not isinstance(sessions, str)
+        known = set(
+            sessions._default_manager.filter(pk__in=session_ids).values_list("pk", flat=True)
+        )
+        for i, row in enumerate(rows):
+            if row is not None and row["ai_session_id"] and row["ai_session_id"] not in known:
+                errors[f"events.{i}.ai_session_id"] = ValidationError(
+                    "No such AI session.", code="not_found"
+                )
+    if errors:
+        raise ValidationError(errors)
+    return rows  # type: ignore[return-value]
 
 
 def usage_events_parse(*, events: list, now: datetime | None = None) -> list[UsageLog]:
@@ -518,31 +559,8 @@ def usage_events_parse(*, events: list, now: datetime | None = None) -> list[Usa
     Raises: ValidationError listing every bad item as ``events.<index>.<field>``
     (``events`` itself for an empty or too long list).
     """
-    now = now or timezone.now()
-    if not isinstance(events, list) or not 1 <= len(events) <= MAX_EVENTS:
-        raise ValidationError(
-            {"events": ValidationError(f"Send 1 to {MAX_EVENTS} events.", code="invalid")}
-        )
-    errors: dict = {}
-    logs = [_event_parse(errors, event, i, now) for i, event in enumerate(events)]
-    session_ids = {log.ai_session_id for log in logs if log is not None and log.ai_session_id}
-    if session_ids:
-        # Checked up front: Django's foreign keys are DEFERRABLE on PostgreSQL, so
-        # a dangling id would only fail at COMMIT. The model is reached through the
-        # foreign key: this app does not import the interactions app.
-        sessions = UsageLog._meta.get_field("ai_session").related_model
-        assert sessions is not None and not isinstance(sessions, str)
-        known = set(
-            sessions._default_manager.filter(pk__in=session_ids).values_list("pk", flat=True)
-        )
-        for i, log in enumerate(logs):
-            if log is not None and log.ai_session_id and log.ai_session_id not in known:
-                errors[f"events.{i}.ai_session_id"] = ValidationError(
-                    "No such AI session.", code="not_found"
-                )
-    if errors:
-        raise ValidationError(errors)
-    return logs  # type: ignore[return-value]
+    rows = _events_validate(events=events, now=now or timezone.now())
+    return [_log_from_values(row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -560,17 +578,134 @@ def usage_events_ingest(*, events: list, now: datetime | None = None) -> EventsI
     """Validate, price and write a batch of usage events, all or nothing.
 
     Validation as ``usage_events_parse`` (any bad event: ValidationError, nothing
-    written). The rows are written by ``usage_logs_insert`` in one transaction:
-    one multi-row ``INSERT … ON CONFLICT (request_id) DO NOTHING``, the rollup
-    upsert and the budget check. Within the batch the first event of a repeated
-    ``request_id`` is the one written.
+    written). Within the batch the first event of a repeated ``request_id`` is the
+    one written; one already recorded is skipped.
+
+    PostgreSQL: ONE statement, atomic on its own (``_rows_write``): the rows
+    travel as one JSON parameter (``json_to_recordset``) into ``INSERT … ON
+    CONFLICT (request_id) DO NOTHING RETURNING …``; the rollup levels are summed
+    from the rows it returns (``usage_rollups_statement_parts``) in the same
+    statement; when a budget may apply to the batch's users, one more statement
+    checks them and records alerts (``usage_budgets_check``). Elsewhere
+    (SQLite): ``usage_logs_insert`` in one transaction (the insert, the rollup
+    upserts, the budget check).
     """
-    logs = usage_events_parse(events=events, now=now)
-    written = usage_logs_insert(logs=logs, now=now)
+    now = now or timezone.now()
+    rows = _events_validate(events=events, now=now)
+    seen: set[str] = set()
+    unique = []
+    for row in rows:  # a request_id repeated in the batch: the first one stands
+        if row["request_id"] not in seen:
+            seen.add(row["request_id"])
+            unique.append(row)
+    if connection.vendor == "postgresql":
+        created, exceeded = _rows_write(rows=unique, now=now)
+        return EventsIngested(
+            created=created, duplicates=len(rows) - created, budget_exceeded_user_ids=exceeded
+        )
+    written = usage_logs_insert(logs=[_log_from_values(row) for row in unique], now=now)
     return EventsIngested(
         created=len(written),
-        duplicates=len(logs) - len(written),
+        duplicates=len(rows) - len(written),
         budget_exceeded_user_ids=sorted(
             {log.user_id for log in written if log.budget_exceeded and log.user_id}
         ),
     )
+
+
+# The columns of the inserted rows that the rollups and the budget check read.
+ROLLUP_SOURCE_COLUMNS = [
+    "user_id",
+    "service",
+    "request_model",
+    "response_model",
+    "status",
+    "price_unknown",
+    "created_at",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_output_tokens",
+    "total_tokens",
+    "cost_usd",
+]
+
+
+def usage_written_statement_parts(*, source: str) -> tuple[list[str], str]:
+    """PostgreSQL: what follows the insert of usage rows in one data-modifying
+    ``WITH``, fed by the CTE ``source`` (``INSERT INTO usage_logs … RETURNING``
+    at least ``ROLLUP_SOURCE_COLUMNS``): the rollup upserts of every level of
+    ``LEVELS``, and an expression for the final ``SELECT`` that says whose
+    budgets to check (``usage.services.budgets.usage_budgets_probe_sql``); pass
+    its value to ``usage_written_done`` after the statement.
+
+    Levels per user (a row per user and day or month) come before those over all
+    users (a row per day and model that every call adds to), so that the most
+    contended row locks are taken last and held for the shortest time before the
+    commit. Every statement built here uses this order, so none waits crosswise.
+
+    Returns: ``(parts, column)``; the parts have no parameters.
+    """
+    from usage.services.rollups import LEVELS
+
+    levels = tuple((model, tuple(key)) for model, key in LEVELS)
+    parts, probe = _written_statement_parts(source, levels, connection.vendor)
+    return list(parts), probe
+
+
+@lru_cache(maxsize=16)
+def _written_statement_parts(
+    source: str, levels: tuple[tuple[type, tuple[str, ...]], ...], vendor: str
+) -> tuple[tuple[str, ...], str]:
+    """``usage_written_statement_parts``' SQL, built once per source name and levels
+    (it holds no values)."""
+    from usage.services.budgets import usage_budgets_probe_sql
+    from usage.services.rollups import usage_rollups_statement_parts
+
+    parts = usage_rollups_statement_parts(
+        source=source, levels=[(model, list(key)) for model, key in levels]
+    )
+    return tuple(parts), usage_budgets_probe_sql(source=source)
+
+
+def usage_written_done(*, users: list[str] | None, now: datetime) -> set[str]:
+    """After the statement of ``usage_written_statement_parts``: check the budgets of
+    ``users`` (its probe's value; NULL: no budget applies, no statement) and record
+    alerts (``usage_budgets_check``, one statement).
+
+    Returns: the users now at or over a limit of one of their budgets.
+    """
+    from usage.services.budgets import usage_budgets_check
+
+    return usage_budgets_check(user_ids=users, now=now)
+
+
+def _rows_write(*, rows: list[dict[str, Any]], now: datetime) -> tuple[int, list[str]]:
+    """PostgreSQL: write ``rows`` (column values by attname, request_ids unique) with
+    their rollups in ONE statement, atomic on its own; then, when a budget may
+    apply to their users, the budget check (one more statement). Returns ``(rows
+    written, users now over a budget)``. The rows are inserted in ``request_id``
+    order, so two batches sharing request_ids wait for each other in one
+    direction only."""
+    quote = connection.ops.quote_name
+    names = [field.attname for field in _COLUMNS]
+    columns = ", ".join(quote(str(field.column)) for field in _COLUMNS)
+    definitions = ", ".join(
+        f"{quote(field.attname)} {field.db_type(connection)}" for field in _COLUMNS
+    )
+    selected = ", ".join(f"t.{quote(name)}" for name in names)
+    returning = ", ".join(quote(name) for name in ROLLUP_SOURCE_COLUMNS)
+    insert = (
+        f"ins AS (INSERT INTO {quote(UsageLog._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT {selected} FROM json_to_recordset(%s::json) AS t({definitions}) "
+        f"ORDER BY t.{quote('request_id')} "
+        f"ON CONFLICT ({quote('request_id')}) DO NOTHING RETURNING {returning})"
+    )
+    parts, probe = usage_written_statement_parts(source="ins")
+    # Every value is in the JSON parameter; identifiers and types come from the model.
+    document = json.dumps(rows, default=str, separators=(",", ":"))
+    sql = f"WITH {', '.join([insert, *parts])} SELECT (SELECT count(*) FROM ins), {probe}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [document])
+        created, users = cursor.fetchone()
+    return created, sorted(usage_written_done(users=users, now=now))

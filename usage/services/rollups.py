@@ -45,14 +45,22 @@ def usage_day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
-# The rollup levels the insert keeps exact, in the order their rows are locked
-# (the upsert statement and the rebuild's LOCK TABLE use the same order).
+# The rollup levels the insert keeps exact, in the order their rows are locked by
+# every writer (the upsert statements and the rebuild's LOCK TABLE), so that two
+# writers never wait for each other crosswise. The levels per user come first and
+# the one over all users last: its rows are shared by every call of a model on a
+# day, so they are held locked for the shortest time before the commit.
 LEVELS: list[tuple[type[RollupFigures], list[str]]] = [
     (UsageDaily, ["day", "user_id", "service", "model"]),
-    (UsageDailyModel, ["day", "service", "model"]),
     (UsageMonthly, ["month", "user_id", "model"]),
     (UsageWeeklyUser, ["week", "user_id"]),
+    (UsageDailyModel, ["day", "service", "model"]),
 ]
+
+
+def _level(model: type[RollupFigures]) -> tuple[type[RollupFigures], list[str]]:
+    """``model``'s entry of ``LEVELS``: the model and its key columns."""
+    return next(level for level in LEVELS if level[0] is model)
 
 
 def _key_values(day: date, user: str, service: str, model: str) -> dict[str, Any]:
@@ -138,7 +146,10 @@ def usage_rollups_add(*, logs: list[UsageLog]) -> int:
             fields = [model._meta.get_field(name) for name in key + SUMS]
             arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
             head, conflict = _upsert_head(model, key)
-            parts.append(f"{head} SELECT * FROM unnest({arrays}) {conflict}")  # noqa: S608
+            # Each level waits for the previous one (PostgreSQL runs the CTEs a
+            # statement does not read after its main query): LEVELS' lock order.
+            gate = f" WHERE (SELECT count(*) FROM level{len(parts) - 1}) >= 0" if parts else ""
+            parts.append(f"{head} SELECT * FROM unnest({arrays}) AS u{gate} {conflict}")  # noqa: S608
             rows = [(*k, *sums[k]) for k in sorted(sums)]
             params += [[row[c] for row in rows] for c in range(len(fields))]
         # Data-modifying CTEs run exactly once whether or not their result is read.
@@ -165,6 +176,78 @@ def usage_rollups_add(*, logs: list[UsageLog]) -> int:
                     f"{head} VALUES {', '.join([row_sql] * len(chunk))} {conflict}", values
                 )
     return touched
+
+
+# PostgreSQL: each key column a rollup level may have, computed from a usage_logs
+# row ``r`` with the same values as ``_sums_per_key`` (UTC day and month; "" for
+# no user or model; the requested model, else the one the API answered with).
+_KEY_SQL = {
+    "day": "(r.created_at AT TIME ZONE 'UTC')::date",
+    "month": "date_trunc('month', r.created_at AT TIME ZONE 'UTC')::date",
+    "week": "date_trunc('week', r.created_at AT TIME ZONE 'UTC')::date",  # ISO: Monday
+    "user_id": "COALESCE(r.user_id, '')",
+    "service": "r.service",
+    "model": "COALESCE(NULLIF(r.request_model, ''), NULLIF(r.response_model, ''), '')",
+}
+# Each figure of ``SUMS`` over the rows of one key (tokens: ``sum``).
+_SUM_SQL = {
+    "calls": "count(*)",
+    "error_calls": f"count(*) FILTER (WHERE r.status = '{UsageLog.Status.ERROR.value}')",
+    "unpriced_calls": "count(*) FILTER (WHERE r.price_unknown)",
+    "cost_usd": "COALESCE(sum(r.cost_usd), 0)",
+}
+
+
+def rollup_cte_name(model: type[RollupFigures]) -> str:
+    """The name of ``model``'s CTE in ``usage_rollups_statement_parts``' statement."""
+    return f"rollup_{model._meta.db_table}"
+
+
+def usage_rollups_statement_parts(
+    *,
+    source: str,
+    levels: list[tuple[type[RollupFigures], list[str]]] | None = None,
+    after: str | None = None,
+) -> list[str]:
+    """PostgreSQL: the rollup upserts of every level of ``LEVELS`` as parts of a
+    data-modifying ``WITH``, summing in SQL the ``usage_logs`` rows that the CTE
+    ``source`` returns (``INSERT INTO usage_logs … RETURNING …`` with at least
+    ``user_id, service, request_model, response_model, status, price_unknown,
+    created_at`` and the token and cost columns).
+
+    ``levels``: a part of ``LEVELS`` (default: all), written in that order;
+    ``after``: a CTE of the same statement that the first level waits for.
+
+    Part ``rollup_<table> AS (INSERT INTO <table> (key, figures) SELECT <key>,
+    count(*), …, sum(cost_usd) FROM source GROUP BY <key> ORDER BY <key> ON
+    CONFLICT (key) DO UPDATE SET calls = t.calls + excluded.calls, … RETURNING
+    1)``. Each level is
+    gated on the previous one (``WHERE (SELECT count(*) FROM <previous>) >= 0``),
+    so the levels are written in the order given and keys in sorted order: as
+    long as every statement writes the levels in the same order, two
+    statements never wait for each other crosswise. Race-safe as
+    ``usage_rollups_add``: a concurrent statement adding to the same key waits
+    for the row lock, then adds to the committed figures.
+
+    Returns: the parts, in order (no parameters).
+    Raises: KeyError for a level keyed on a column this module cannot compute.
+    """
+    quote = connection.ops.quote_name
+    parts: list[str] = []
+    previous = after
+    for model, key in LEVELS if levels is None else levels:
+        head, conflict = _upsert_head(model, key)
+        keys = ", ".join(_KEY_SQL[name] for name in key)
+        sums = ", ".join(_SUM_SQL.get(name, f"sum(r.{quote(name)})") for name in SUMS)
+        positions = ", ".join(str(i) for i in range(1, len(key) + 1))
+        gate = f" WHERE (SELECT count(*) FROM {previous}) >= 0" if previous else ""  # noqa: S608
+        name = rollup_cte_name(model)
+        parts.append(
+            f"{name} AS ({head} SELECT {keys}, {sums} FROM {source} AS r{gate} "  # noqa: S608
+            f"GROUP BY {positions} ORDER BY {positions} {conflict} RETURNING 1)"
+        )
+        previous = name
+    return parts
 
 
 def _raw_aggregate(start: datetime, end: datetime) -> QuerySet[UsageLog, Any]:
@@ -251,7 +334,7 @@ def _months_rebuild(
             _lock_rollups(cursor)
             UsageMonthly.objects.filter(month=month).delete()
             source = _coarse_aggregate(UsageMonthly, month, following - timedelta(days=1))
-            written += _replace(cursor, *LEVELS[2], source)
+            written += _replace(cursor, *_level(UsageMonthly), source)
         if stdout is not None:
             stdout.write(f"{month:%Y-%m}: rebuilt")
         month = following
@@ -271,7 +354,7 @@ def _weeks_rebuild(
             _lock_rollups(cursor)
             UsageWeeklyUser.objects.filter(week=week).delete()
             source = _coarse_aggregate(UsageWeeklyUser, week, week + timedelta(days=6))
-            written += _replace(cursor, *LEVELS[3], source)
+            written += _replace(cursor, *_level(UsageWeeklyUser), source)
         if stdout is not None:
             stdout.write(f"week of {week}: rebuilt")
         week += timedelta(days=7)
@@ -294,7 +377,9 @@ def usage_coarse_rollups_rebuild(*, since: date, until: date) -> int:
         with transaction.atomic(), connection.cursor() as cursor:
             _lock_rollups(cursor)
             UsageDailyModel.objects.filter(day=day).delete()
-            written += _replace(cursor, *LEVELS[1], _coarse_aggregate(UsageDailyModel, day, day))
+            written += _replace(
+                cursor, *_level(UsageDailyModel), _coarse_aggregate(UsageDailyModel, day, day)
+            )
         day += timedelta(days=1)
     written += _months_rebuild(since=since, until=until)
     return written + _weeks_rebuild(since=since, until=until)
@@ -345,7 +430,9 @@ def usage_rollups_rebuild(
             cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
             written += max(cursor.rowcount, 0)
             UsageDailyModel.objects.filter(day=day).delete()
-            written += _replace(cursor, *LEVELS[1], _coarse_aggregate(UsageDailyModel, day, day))
+            written += _replace(
+                cursor, *_level(UsageDailyModel), _coarse_aggregate(UsageDailyModel, day, day)
+            )
         if stdout is not None:
             stdout.write(f"{day}: rebuilt")
         day += timedelta(days=1)
