@@ -12,7 +12,6 @@ Who may call (common.authentication, common.permissions):
 """
 
 import math
-import threading
 from typing import Any
 
 from django.db.models import QuerySet
@@ -29,7 +28,7 @@ from common.filters import query_params_parse
 from common.openapi import error_response
 from common.pagination import cursor_pagination
 from common.permissions import IsApiClient, IsSignedInUser, signed_in_user_id
-from common.serializers import representer
+from common.serializers import FieldsBoundOncePerThread, representer
 from interactions import selectors, services
 from interactions.citations.services import MAX_CITATIONS
 from interactions.filters import AISessionFilter
@@ -261,30 +260,7 @@ class FileSearchResultInputSerializer(serializers.Serializer):
     )
 
 
-class _FieldsBoundOncePerThread:
-    """For an input serializer on a hot route: DRF deep-copies and binds every
-    declared field for each serializer it builds (a sixth of this route's CPU).
-    Here each thread builds and binds them once, with its first serializer, and
-    later serializers of the class in that thread validate with those fields.
-
-    Sound for input validation whose fields read nothing from their serializer
-    (no context, no instance, no partial updates): DRF's fields keep no state
-    between two validations, and one copy per thread means concurrent requests
-    never share one. Not for output serializers (see ``common.serializers``).
-    """
-
-    _per_thread = threading.local()
-
-    @property
-    def fields(self):
-        built = self._per_thread.__dict__.setdefault("by_class", {})
-        fields = built.get(type(self))
-        if fields is None:
-            fields = built[type(self)] = super().fields  # type: ignore[misc]
-        return fields
-
-
-class InteractionCreateInputSerializer(_FieldsBoundOncePerThread, serializers.Serializer):
+class InteractionCreateInputSerializer(FieldsBoundOncePerThread, serializers.Serializer):
     """Body of ``POST /api/v1/interactions/``.
 
     ``usage`` is OpenAI's usage object in either shape (Chat Completions:

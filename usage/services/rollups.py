@@ -148,7 +148,7 @@ def usage_rollups_add(*, logs: list[UsageLog]) -> int:
             head, conflict = _upsert_head(model, key)
             # Each level waits for the previous one (PostgreSQL runs the CTEs a
             # statement does not read after its main query): LEVELS' lock order.
-            gate = f" WHERE (SELECT count(*) FROM level{len(parts) - 1}) >= 0" if parts else ""
+            gate = f" WHERE (SELECT count(*) FROM level{len(parts) - 1}) >= 0" if parts else ""  # noqa: S608
             parts.append(f"{head} SELECT * FROM unnest({arrays}) AS u{gate} {conflict}")  # noqa: S608
             rows = [(*k, *sums[k]) for k in sorted(sums)]
             params += [[row[c] for row in rows] for c in range(len(fields))]
