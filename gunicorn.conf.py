@@ -22,7 +22,11 @@ workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))
 # others up, and HTTP keep-alive works (a sync worker closes every connection).
 # 8 threads measured best side by side with the bare FastAPI peer
 # (docs/performance.md).
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+# config.gunicorn_worker's gthread only takes a connection while it has a free
+# thread, so the workers share the clients instead of one taking them all.
+worker_class = os.environ.get(
+    "GUNICORN_WORKER_CLASS", "config.gunicorn_worker.BalancedThreadWorker"
+)
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # A request is cut off after this many seconds even when the database stops
 # answering mid-statement (a frozen server ignores its own statement_timeout).
