@@ -130,6 +130,24 @@ def _condition_sql(model: type[Model], condition: Q, using: str) -> str:
     return sql % tuple(quote_value(p) for p in params)
 
 
+@cache
+def _insert_or_read_suffix(
+    model: type[Model], conflict: str | tuple[str, ...], on_conflict_update: str, using: str
+) -> tuple[list[str], Q, str]:
+    """``insert_or_read``'s conflict fields, partial-index condition and SQL suffix
+    (`` ON CONFLICT (…) [WHERE …] DO … RETURNING …``): fixed per model, conflict and
+    database, so written once (compiling the condition cost more than the insert's
+    own SQL)."""
+    connection = connections[using]
+    fields, condition = _conflict_target(model, conflict)
+    quote = connection.ops.quote_name
+    target = ", ".join(quote(str(_column(model, name).column)) for name in fields)
+    predicate = f" WHERE {_condition_sql(model, condition, using)}" if condition else ""
+    action = f"DO UPDATE SET {on_conflict_update}" if on_conflict_update else "DO NOTHING"
+    returning = returning_columns(model, using=using)
+    return fields, condition, f" ON CONFLICT ({target}){predicate} {action} RETURNING {returning}"
+
+
 def insert_or_read(
     instance: M,
     *,
@@ -167,15 +185,11 @@ def insert_or_read(
     """
     model = type(instance)
     using = using or router.db_for_write(model, instance=instance)
-    connection = connections[using]
-    fields, condition = _conflict_target(model, conflict)
     meta = model._meta
-    quote = connection.ops.quote_name
-    target = ", ".join(quote(str(_column(model, name).column)) for name in fields)
-    predicate = f" WHERE {_condition_sql(model, condition, using)}" if condition else ""
-    action = f"DO UPDATE SET {on_conflict_update}" if on_conflict_update else "DO NOTHING"
-    returning = returning_columns(model, using=using)
-    suffix = f" ON CONFLICT ({target}){predicate} {action} RETURNING {returning}"
+    conflict_key = conflict if isinstance(conflict, str) else tuple(conflict)
+    fields, condition, suffix = _insert_or_read_suffix(
+        model, conflict_key, on_conflict_update, using
+    )
     lookup: dict[str, Any] = {
         name: getattr(instance, _column(model, name).attname) for name in fields
     }

@@ -1,4 +1,4 @@
-"""Request id and failed-request log middleware."""
+"""Request id, failed-request log and lazy message-storage middleware."""
 
 import logging
 import re
@@ -8,9 +8,12 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject, empty
 from log_request_id.middleware import RequestIDMiddleware as _RequestIDMiddleware
 from rest_framework.exceptions import APIException
 
@@ -118,3 +121,22 @@ class FailedRequestLogMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         """A view raised: remember the class (Django turns it into the response)."""
         request_failure_note(request, exception, exc_info=sys.exc_info())
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's message middleware (the admin's "saved" notices), with the storage
+    built on first use: Django builds it, a cookie signer included, for every
+    request, and only the admin's pages ever use it (about 3 % of an API
+    request's CPU). A request that never touched its messages leaves the response
+    alone, as Django's would (an unused storage writes nothing)."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        """``request._messages``: the storage, built when first used."""
+        request._messages = SimpleLazyObject(lambda: default_storage(request))  # type: ignore[attr-defined]
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """Save the messages (Django's), unless the storage was never built."""
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)

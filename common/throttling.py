@@ -17,8 +17,12 @@ and writes it back (two cache round trips, and two workers can both read the
 old list and lose a request). Here each check is ONE round trip that increments
 atomically and sets the expiry:
 
-- Redis (``REDIS_URL``): ``SET key 0 EX window NX``, ``INCR key``, ``PTTL key``
-  in one pipeline;
+- Redis (``REDIS_URL``): one ``EVAL`` of a short script that runs ``INCR key``,
+  sets the window's expiry on the window's first request (or on a key found
+  without one) and returns the count with ``PTTL key`` — atomic on the server.
+  The client object is built once per cache connection (Django's Redis cache
+  builds a new ``redis.Redis`` for every call, which cost more CPU than the
+  round trip);
 - the database cache (``django_cache``, the default): one
   ``INSERT … ON CONFLICT (cache_key) DO UPDATE … RETURNING`` that starts a new
   window when the stored one has ended (PostgreSQL, and SQLite 3.35+);
@@ -100,15 +104,29 @@ def counter_hit(cache: BaseCache, key: str, window: int) -> tuple[int, float]:
     return cache.incr(key), float(window)
 
 
+# KEYS[1] the counter, ARGV[1] the window in seconds → {count, milliseconds left}.
+# A key without an expiry (PTTL -1: written by something else) gets the window's.
+_REDIS_HIT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if count == 1 or left < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1]) * 1000
+end
+return {count, left}
+"""
+
+
 def _redis_hit(cache: RedisCache, key: str, window: int) -> tuple[int, float]:
     full_key = cache.make_and_validate_key(key)
-    client = cache._cache.get_client(full_key, write=True)
-    pipe = client.pipeline(transaction=False)
-    pipe.set(full_key, 0, ex=window, nx=True)
-    pipe.incr(full_key)
-    pipe.pttl(full_key)
-    _created, count, pttl = pipe.execute()
-    return int(count), max(pttl, 0) / 1000 if pttl and pttl > 0 else float(window)
+    # ``cache`` is this thread's instance (``caches[...]``): its client and the
+    # client's connection pool are reused for every check the thread makes.
+    client = getattr(cache, "_throttle_client", None)
+    if client is None:
+        client = cache._cache.get_client(full_key, write=True)
+        cache._throttle_client = client  # type: ignore[attr-defined]
+    count, left = client.eval(_REDIS_HIT_SCRIPT, 1, full_key, window)
+    return int(count), left / 1000 if left > 0 else float(window)
 
 
 def _database_hit(cache: DatabaseCache, key: str, window: int) -> tuple[int, float]:

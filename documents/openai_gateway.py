@@ -8,16 +8,23 @@ errors, 408, 409, 429 and 5xx ``OPENAI_MAX_RETRIES`` times with back-off, each
 attempt bounded by ``OPENAI_TIMEOUT_SECONDS``.
 """
 
-from functools import lru_cache
+from __future__ import annotations
 
-import openai
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 
 from documents.exceptions import OpenAIUnavailable
 
+if TYPE_CHECKING:
+    import openai
+
 
 @lru_cache(maxsize=4)
 def _client(api_key: str, base_url: str | None, timeout: float, max_retries: int) -> openai.OpenAI:
+    import openai  # on first use: the SDK costs each process ≈ 18 MB
+
     return openai.OpenAI(
         api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
     )
@@ -59,6 +66,8 @@ def openai_error_describe(exc: openai.OpenAIError) -> str:
     """One line saying what went wrong with an OpenAI call, for ``last_error``, the
     API's 502 body and logs: the HTTP status and OpenAI's own message, or the
     connection failure. Never the request or the key."""
+    import openai  # on first use: the SDK costs each process ≈ 18 MB
+
     if isinstance(exc, openai.APITimeoutError):
         return "OpenAI did not answer in time."
     if isinstance(exc, openai.APIConnectionError):

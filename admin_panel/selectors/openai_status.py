@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import openai
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
@@ -75,6 +74,8 @@ def _probe_in_background() -> None:
 def openai_probe() -> OpenAIStatus:
     """Call ``GET /models`` once (timeout ``OPENAI_HEALTH_TIMEOUT_SECONDS``, no retry),
     cache and return the result. Blocks up to the timeout: call it off the request path."""
+    import openai  # on first use: the SDK costs each process ≈ 18 MB
+
     client = openai.OpenAI(
         api_key=settings.OPENAI_API_KEY,
         base_url=settings.OPENAI_BASE_URL,

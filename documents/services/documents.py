@@ -7,17 +7,17 @@ can fail leaves the row in a state that says so (``failed`` with
 ``last_error``) or unchanged (delete), so a retry works.
 """
 
+from __future__ import annotations
+
 import hashlib
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-import openai
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from openai.types.vector_stores import VectorStoreFile
 
 from common.db import insert_or_read, update_returning
 from documents import selectors
@@ -37,6 +37,10 @@ from documents.openai_gateway import (
 )
 from sessions_app.models import UserProfile
 from usage.services import usage_quota_check
+
+if TYPE_CHECKING:
+    import openai
+    from openai.types.vector_stores import VectorStoreFile
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +141,8 @@ def document_create(
     OpenAI call fails, times out or cannot be made — the row then stays as
     ``failed`` with ``last_error`` and nothing is left on OpenAI.
     """
+    import openai  # on first use: the SDK costs each process ≈ 18 MB
+
     content_type = document_file_check(filename=filename, size_bytes=size_bytes, file=file)
     usage_quota_check(user_id=str(owner.pk))
     vector_store_id = configured_vector_store_id()
@@ -222,6 +228,8 @@ def _vector_store_files_find(
     ``retrieve`` for a single document, else the store's listing newest first,
     page by page, until every file was seen or the listing is older than the
     oldest of them (in practice one call for a page of documents)."""
+    import openai  # on first use: the SDK costs each process ≈ 18 MB
+
     if len(due) == 1:
         try:
             one = client.vector_stores.files.retrieve(
@@ -261,6 +269,8 @@ def document_status_refresh(
 
     Returns: the same documents, updated in place.
     """
+    import openai  # on first use: the SDK costs each process ≈ 18 MB
+
     documents = list(documents)
     now = timezone.now()
     due = _due_for_refresh(documents, now, force)
@@ -319,6 +329,8 @@ def document_delete(*, document: Document, user: UserProfile | None) -> Document
     when OpenAI fails — the document is then unchanged, so a retry works. A file
     OpenAI no longer has is not an error.
     """
+    import openai  # on first use: the SDK costs each process ≈ 18 MB
+
     if user is not None and not selectors.document_may_manage(document=document, user=user):
         raise DocumentPermissionDenied("Only the owner or a manager may delete this document.")
     if document.status == Document.Status.DELETED:

@@ -23,16 +23,16 @@ about who owns them. A run:
 No transaction is open while OpenAI is called; writes are set-based.
 """
 
+from __future__ import annotations
+
 import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-import openai
 from django.utils import timezone
-from openai.types import FileObject
-from openai.types.vector_stores import VectorStoreFile
 
 from common.db import insert_or_read
 from documents.exceptions import OpenAIUnavailable
@@ -46,6 +46,11 @@ from documents.openai_gateway import (
 from documents.services.documents import LIST_PAGE_SIZE, vector_store_file_outcome
 from interactions.citations.services import interaction_citations_link
 from sessions_app.models import UserProfile
+
+if TYPE_CHECKING:
+    import openai
+    from openai.types import FileObject
+    from openai.types.vector_stores import VectorStoreFile
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +109,8 @@ def _files_find(client: openai.OpenAI, file_ids: list[str]) -> dict[str, FileObj
     """The OpenAI file objects (name, size) of ``file_ids``: one ``retrieve`` each
     for a page's worth, else the ``assistants`` files listing, page by page, until
     all were seen. A file deleted meanwhile is absent from the answer."""
+    import openai  # on first use: the SDK costs each process ≈ 18 MB
+
     found: dict[str, FileObject] = {}
     if len(file_ids) <= LIST_PAGE_SIZE:
         for file_id in file_ids:
@@ -178,6 +185,8 @@ def documents_sync(
     fails or is not configured (the run is recorded as ``failed`` with the
     error, and nothing of the run's findings is written).
     """
+    import openai  # on first use: the SDK costs each process ≈ 18 MB
+
     run = _lock(dry_run=dry_run, stale_after=stale_after)
     counts = SyncCounts()
     try:

@@ -201,7 +201,7 @@ def redis_throttle_cache(settings):
 
 
 def test_a_check_on_redis_is_one_round_trip(rates, redis_throttle_cache, monkeypatch, settings):
-    """Counted at the client: one pipeline send per check, no other command."""
+    """Counted at the client: one command (the counting script) per check, nothing else."""
     import redis
 
     sent = []
@@ -223,8 +223,20 @@ def test_a_check_on_redis_is_one_round_trip(rates, redis_throttle_cache, monkeyp
     results = [throttle.allow_request(request, None) for _ in range(4)]
 
     assert results == [True, True, True, False]
-    assert sent == ["pipeline"] * 4
+    assert sent == ["EVAL"] * 4
     assert 58 <= throttle.wait() <= 60
+
+
+def test_a_redis_counter_without_an_expiry_gets_the_window(redis_throttle_cache):
+    """A counter someone wrote without an expiry must not count forever."""
+    full_key = redis_throttle_cache.make_and_validate_key("no-expiry")
+    client = redis_throttle_cache._cache.get_client(full_key, write=True)
+    client.set(full_key, 5)
+
+    count, remaining = counter_hit(redis_throttle_cache, "no-expiry", 60)
+
+    assert count == 6 and 59 <= remaining <= 60
+    assert 59_000 <= client.pttl(full_key) <= 60_000
 
 
 def test_redis_buckets_are_per_key(rates, redis_throttle_cache, settings):
