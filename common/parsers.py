@@ -37,15 +37,20 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def json_check_storable(document: Any) -> None:
+def json_check_storable(document: Any, *, strings: bool = True) -> None:
     """Raise ValueError when ``document`` nests deeper than JSON_MAX_DEPTH or holds
     a string (key or value) with U+0000 or a lone surrogate. Iterative, so the
-    check itself cannot exhaust the stack."""
+    check itself cannot exhaust the stack.
+
+    ``strings=False`` checks the depth only: for a document parsed from JSON text
+    without a ``\\u`` escape, whose strings cannot hold either character (the
+    text was decoded as UTF-8, and JSON refuses raw control characters).
+    """
     stack = [(document, 1)]
     while stack:
         value, depth = stack.pop()
         if isinstance(value, str):
-            if _UNSTORABLE_CHARACTERS.search(value):
+            if strings and _UNSTORABLE_CHARACTERS.search(value):
                 raise ValueError("strings may not contain U+0000 or unpaired surrogates")
             continue
         if not isinstance(value, (dict, list)):
@@ -53,7 +58,8 @@ def json_check_storable(document: Any) -> None:
         if depth > JSON_MAX_DEPTH:
             raise ValueError(f"nested deeper than {JSON_MAX_DEPTH} levels")
         if isinstance(value, dict):
-            stack.extend((key, depth) for key in value)
+            if strings:
+                stack.extend((key, depth) for key in value)
             stack.extend((item, depth + 1) for item in value.values())
         else:
             stack.extend((item, depth + 1) for item in value)
@@ -87,7 +93,8 @@ class LimitedJSONParser(JSONParser):
         except ValueError as exc:
             raise ParseError(f"JSON parse error: {exc}") from exc
         try:
-            json_check_storable(document)
+            # Only a \u escape can put U+0000 or a lone surrogate into a string.
+            json_check_storable(document, strings="\\u" in text)
         except ValueError as exc:
             raise ParseError(f"JSON parse error: {exc}") from exc
         return document

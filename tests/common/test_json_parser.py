@@ -76,3 +76,27 @@ def test_nesting_up_to_the_limit_and_ordinary_unicode_are_kept(api_client_with_k
     assert response.status_code == 201
     stored = CustomerSession.objects.get().metadata
     assert stored["name"] == "Priya é 😀" and float(stored["n"]) == 1e300
+
+
+def test_a_deep_body_without_escapes_is_still_a_400(api_client_with_key):
+    """Without a \\u escape only the depth is walked; the depth limit still holds."""
+    too_deep = "[" * JSON_MAX_DEPTH + "]" * JSON_MAX_DEPTH
+    body = start_body(f'{{"plain": "text", "deep": {too_deep}}}')
+    assert "\\u" not in body
+
+    response = api_client_with_key.generic("POST", "/session/start", body, "application/json")
+
+    assert response.status_code == 400
+    assert "nested deeper" in response.json()["errors"][0]["detail"]
+    assert CustomerSession.objects.count() == 0
+
+
+def test_an_escaped_backslash_before_u_is_kept_as_text(api_client_with_key):
+    metadata = '{"path": "C:\\\\u0000dir"}'  # the text \u0000dir, not a NUL
+
+    response = api_client_with_key.generic(
+        "POST", "/session/start", start_body(metadata), "application/json"
+    )
+
+    assert response.status_code == 201
+    assert CustomerSession.objects.get().metadata["path"] == "C:\\u0000dir"
