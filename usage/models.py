@@ -227,6 +227,13 @@ class UsageDaily(RollupFigures):
         indexes = [
             # One user's figures (summary, quota); all users by day is the unique key.
             models.Index(fields=["user_id", "day"], name="usage_daily_user_day_idx"),
+            # top_users' single days read (user, calls, cost) from the index alone
+            # (PostgreSQL; other databases build no index with non-key columns).
+            models.Index(
+                fields=["day"],
+                include=["user_id", "calls", "cost_usd"],
+                name="usage_daily_top_idx",
+            ),
         ]
 
     def __str__(self) -> str:

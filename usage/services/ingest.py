@@ -16,6 +16,7 @@
 """
 
 import json
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -705,7 +707,19 @@ def _rows_write(*, rows: list[dict[str, Any]], now: datetime) -> tuple[int, list
     # Every value is in the JSON parameter; identifiers and types come from the model.
     document = json.dumps(rows, default=str, separators=(",", ":"))
     sql = f"WITH {', '.join([insert, *parts])} SELECT (SELECT count(*) FROM ins), {probe}"  # noqa: S608
-    with connection.cursor() as cursor:
+    with _ingest_slots(), connection.cursor() as cursor:
         cursor.execute(sql, [document])
         created, users = cursor.fetchone()
     return created, sorted(usage_written_done(users=users, now=now))
+
+
+@lru_cache(maxsize=1)
+def _ingest_slots() -> threading.BoundedSemaphore:
+    """This process's gate for batch statements: at most
+    ``USAGE_INGEST_CONCURRENCY`` run at once; the others wait here, before their
+    statement, holding no transaction, snapshot or row lock. Batches of the same
+    users serialise on the same rollup rows anyway (each upsert waits for the
+    previous batch's commit); several waiting at once in the database made each
+    one slower (woken together, retrying their conflicts, old snapshots keeping
+    the rollup rows' dead versions), so they queue here instead."""
+    return threading.BoundedSemaphore(max(1, settings.USAGE_INGEST_CONCURRENCY))
