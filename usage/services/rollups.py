@@ -297,7 +297,7 @@ def _coarse_aggregate(model: type[RollupFigures], start: date, end: date) -> Que
     """``usage_daily``'s rows of the UTC days ``start`` … ``end`` summed per key of
     ``model``'s level, as a queryset whose SELECT lists ``key + SUMS`` in that order."""
     rows = UsageDaily.objects.filter(day__gte=start, day__lte=end).order_by()
-    key = dict(LEVELS)[model]
+    _model, key = _level(model)
     keys = {f"r_{name}": _KEY_EXPRESSIONS[name] for name in key}
     # Every column is an annotation, so the SELECT lists them in this order.
     grouped: QuerySet[Any, Any] = rows.annotate(**keys).values(*keys)
@@ -321,43 +321,51 @@ def _replace(cursor: Any, model: type[RollupFigures], key: list[str], source: Qu
     return max(cursor.rowcount, 0)
 
 
-def _months_rebuild(
-    *, since: date, until: date, stdout: OutputWrapper | TextIO | None = None
+def _coarse_replace(
+    cursor: Any, model: type[RollupFigures], field: str, first: date, last: date
 ) -> int:
-    """Recompute ``usage_monthly`` from ``usage_daily`` for every UTC month that
-    ``since`` … ``until`` touches (whole months), one transaction per month."""
-    written = 0
-    month = since.replace(day=1)
-    while month <= until:
-        following = (month + timedelta(days=32)).replace(day=1)
-        with transaction.atomic(), connection.cursor() as cursor:
-            _lock_rollups(cursor)
-            UsageMonthly.objects.filter(month=month).delete()
-            source = _coarse_aggregate(UsageMonthly, month, following - timedelta(days=1))
-            written += _replace(cursor, *_level(UsageMonthly), source)
-        if stdout is not None:
-            stdout.write(f"{month:%Y-%m}: rebuilt")
-        month = following
-    return written
+    """Replace ``model``'s rows of the block that starts on ``first`` (its column
+    ``field``) by ``usage_daily``'s days ``first`` … ``last`` summed per its key."""
+    model._default_manager.filter(**{field: first}).delete()
+    return _replace(cursor, *_level(model), _coarse_aggregate(model, first, last))
 
 
-def _weeks_rebuild(
+# The levels rebuilt by whole blocks of days: the column naming a block by its
+# first day, that first day for a day inside it, the next block's first day, and
+# the rebuild's progress line.
+_BLOCKS: dict[type[RollupFigures], tuple[str, Any, Any, str]] = {
+    UsageMonthly: (
+        "month",
+        lambda day: day.replace(day=1),
+        lambda first: (first + timedelta(days=32)).replace(day=1),
+        "{:%Y-%m}: rebuilt",
+    ),
+    UsageWeeklyUser: (
+        "week",
+        lambda day: day - timedelta(days=day.weekday()),
+        lambda first: first + timedelta(days=7),
+        "week of {}: rebuilt",
+    ),
+}
+
+
+def _blocks_rebuild(
     *, since: date, until: date, stdout: OutputWrapper | TextIO | None = None
 ) -> int:
-    """Recompute ``usage_weekly_users`` from ``usage_daily`` for every ISO week (from
-    Monday, UTC) that ``since`` … ``until`` touches (whole weeks), one transaction
-    per week."""
+    """Recompute ``usage_monthly`` (UTC months) and ``usage_weekly_users`` (ISO weeks
+    from Monday, UTC) from ``usage_daily`` for every block that ``since`` …
+    ``until`` touches (whole blocks), one transaction per block."""
     written = 0
-    week = since - timedelta(days=since.weekday())
-    while week <= until:
-        with transaction.atomic(), connection.cursor() as cursor:
-            _lock_rollups(cursor)
-            UsageWeeklyUser.objects.filter(week=week).delete()
-            source = _coarse_aggregate(UsageWeeklyUser, week, week + timedelta(days=6))
-            written += _replace(cursor, *_level(UsageWeeklyUser), source)
-        if stdout is not None:
-            stdout.write(f"week of {week}: rebuilt")
-        week += timedelta(days=7)
+    for model, (field, first_of, following, progress) in _BLOCKS.items():
+        first = first_of(since)
+        while first <= until:
+            after = following(first)
+            with transaction.atomic(), connection.cursor() as cursor:
+                _lock_rollups(cursor)
+                written += _coarse_replace(cursor, model, field, first, after - timedelta(days=1))
+            if stdout is not None:
+                stdout.write(progress.format(first))
+            first = after
     return written
 
 
@@ -376,13 +384,9 @@ def usage_coarse_rollups_rebuild(*, since: date, until: date) -> int:
     while day <= until:
         with transaction.atomic(), connection.cursor() as cursor:
             _lock_rollups(cursor)
-            UsageDailyModel.objects.filter(day=day).delete()
-            written += _replace(
-                cursor, *_level(UsageDailyModel), _coarse_aggregate(UsageDailyModel, day, day)
-            )
+            written += _coarse_replace(cursor, UsageDailyModel, "day", day, day)
         day += timedelta(days=1)
-    written += _months_rebuild(since=since, until=until)
-    return written + _weeks_rebuild(since=since, until=until)
+    return written + _blocks_rebuild(since=since, until=until)
 
 
 def usage_rollups_rebuild(
@@ -429,14 +433,10 @@ def usage_rollups_rebuild(
             UsageDaily.objects.filter(day=day).delete()
             cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
             written += max(cursor.rowcount, 0)
-            UsageDailyModel.objects.filter(day=day).delete()
-            written += _replace(
-                cursor, *_level(UsageDailyModel), _coarse_aggregate(UsageDailyModel, day, day)
-            )
+            written += _coarse_replace(cursor, UsageDailyModel, "day", day, day)
         if stdout is not None:
             stdout.write(f"{day}: rebuilt")
         day += timedelta(days=1)
     # Months and weeks after their days: one partly outside the range is summed
     # from usage_daily, exact for its other days too.
-    written += _months_rebuild(since=since, until=until, stdout=stdout)
-    return written + _weeks_rebuild(since=since, until=until, stdout=stdout)
+    return written + _blocks_rebuild(since=since, until=until, stdout=stdout)
