@@ -7,9 +7,8 @@
   in the same transaction, adds them to the rollups and checks the users'
   budgets (alerts); ``usage_log_insert(log=...)`` is its one-row form;
 - ``usage_log_create(...)`` normalises, prices and inserts one call;
-- ``usage_events_parse(events=...)`` / ``usage_events_ingest(events=...)``: the
-  batch endpoint's validation and all-or-nothing write (PostgreSQL: one
-  statement for the rows and the rollups);
+- ``usage_events_ingest(events=...)``: the batch endpoint's validation and
+  all-or-nothing write (PostgreSQL: one statement for the rows and the rollups);
 - ``usage_log_statement_parts`` / ``usage_written_statement_parts`` /
   ``usage_written_done``: the same write as parts of another app's statement
   (the logged interaction's).
@@ -519,7 +518,20 @@ def _event_parse(errors: dict, event: Any, index: int, now: datetime) -> dict[st
 
 
 def _events_validate(*, events: list, now: datetime) -> list[dict[str, Any]]:
-    """``usage_events_parse``'s checks; returns each event's column values."""
+    """Validate a batch of usage events whole and price each one (nothing is written).
+
+    An event: ``request_id`` (required, ≤ 128 chars), ``service`` (required, a
+    ``UsageLog.Service``), ``usage`` (required, OpenAI's usage object in either
+    shape), ``model`` / ``response_model`` (≤ 100), ``user_id`` (≤ 100),
+    ``ai_session_id`` (UUID of an existing AI session), ``latency_ms`` (integer
+    milliseconds), ``status`` (``success`` default, or ``error``), ``metadata``
+    (object), ``created_at`` (ISO 8601 with offset; default now; at most 5 minutes
+    ahead). Costs are priced with genai-prices at ``created_at``.
+
+    Returns: each event's column values (by attname), in order.
+    Raises: ValidationError listing every bad item as ``events.<index>.<field>``
+    (``events`` itself for an empty or too long list).
+    """
     if not isinstance(events, list) or not 1 <= len(events) <= MAX_EVENTS:
         raise ValidationError(
             {"events": ValidationError(f"Send 1 to {MAX_EVENTS} events.", code="invalid")}
@@ -546,25 +558,6 @@ def _events_validate(*, events: list, now: datetime) -> list[dict[str, Any]]:
     return rows  # type: ignore[return-value]
 
 
-def usage_events_parse(*, events: list, now: datetime | None = None) -> list[UsageLog]:
-    """Validate a batch of usage events whole and price each one (nothing is written).
-
-    An event: ``request_id`` (required, ≤ 128 chars), ``service`` (required, a
-    ``UsageLog.Service``), ``usage`` (required, OpenAI's usage object in either
-    shape), ``model`` / ``response_model`` (≤ 100), ``user_id`` (≤ 100),
-    ``ai_session_id`` (UUID of an existing AI session), ``latency_ms`` (integer
-    milliseconds), ``status`` (``success`` default, or ``error``), ``metadata``
-    (object), ``created_at`` (ISO 8601 with offset; default now; at most 5 minutes
-    ahead). Costs are priced with genai-prices at ``created_at``.
-
-    Returns: unsaved UsageLog rows, in order.
-    Raises: ValidationError listing every bad item as ``events.<index>.<field>``
-    (``events`` itself for an empty or too long list).
-    """
-    rows = _events_validate(events=events, now=now or timezone.now())
-    return [_log_from_values(row) for row in rows]
-
-
 @dataclass(frozen=True)
 class EventsIngested:
     """What ``usage_events_ingest`` wrote: ``created`` rows, ``duplicates`` skipped
@@ -579,7 +572,7 @@ class EventsIngested:
 def usage_events_ingest(*, events: list, now: datetime | None = None) -> EventsIngested:
     """Validate, price and write a batch of usage events, all or nothing.
 
-    Validation as ``usage_events_parse`` (any bad event: ValidationError, nothing
+    Validation as ``_events_validate`` (any bad event: ValidationError, nothing
     written). Within the batch the first event of a repeated ``request_id`` is the
     one written; one already recorded is skipped.
 

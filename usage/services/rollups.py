@@ -198,7 +198,7 @@ _SUM_SQL = {
 }
 
 
-def rollup_cte_name(model: type[RollupFigures]) -> str:
+def _rollup_cte_name(model: type[RollupFigures]) -> str:
     """The name of ``model``'s CTE in ``usage_rollups_statement_parts``' statement."""
     return f"rollup_{model._meta.db_table}"
 
@@ -241,7 +241,7 @@ def usage_rollups_statement_parts(
         sums = ", ".join(_SUM_SQL.get(name, f"sum(r.{quote(name)})") for name in SUMS)
         positions = ", ".join(str(i) for i in range(1, len(key) + 1))
         gate = f" WHERE (SELECT count(*) FROM {previous}) >= 0" if previous else ""  # noqa: S608
-        name = rollup_cte_name(model)
+        name = _rollup_cte_name(model)
         parts.append(
             f"{name} AS ({head} SELECT {keys}, {sums} FROM {source} AS r{gate} "  # noqa: S608
             f"GROUP BY {positions} ORDER BY {positions} {conflict} RETURNING 1)"
