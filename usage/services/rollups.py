@@ -114,6 +114,14 @@ def _upsert_head(model: type[RollupFigures], key: list[str]) -> tuple[str, str]:
     return f"INSERT INTO {table} ({columns})", conflict
 
 
+def _after(previous: str | None) -> str:
+    """`` WHERE (SELECT count(*) FROM <previous>) >= 0`` (or nothing for None): makes
+    a data-modifying CTE wait until the CTE ``previous`` has run. PostgreSQL runs
+    the CTEs a statement does not read after its main query, in no promised order;
+    chained this way, the rollup levels are written in the order given."""
+    return f" WHERE (SELECT count(*) FROM {previous}) >= 0" if previous else ""  # noqa: S608
+
+
 def usage_rollups_add(*, logs: list[UsageLog]) -> int:
     """Add freshly inserted usage rows to their rollup rows at every level.
 
@@ -146,9 +154,8 @@ def usage_rollups_add(*, logs: list[UsageLog]) -> int:
             fields = [model._meta.get_field(name) for name in key + SUMS]
             arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
             head, conflict = _upsert_head(model, key)
-            # Each level waits for the previous one (PostgreSQL runs the CTEs a
-            # statement does not read after its main query): LEVELS' lock order.
-            gate = f" WHERE (SELECT count(*) FROM level{len(parts) - 1}) >= 0" if parts else ""  # noqa: S608
+            # Each level waits for the previous one: LEVELS' lock order.
+            gate = _after(f"level{len(parts) - 1}" if parts else None)
             parts.append(f"{head} SELECT * FROM unnest({arrays}) AS u{gate} {conflict}")  # noqa: S608
             rows = [(*k, *sums[k]) for k in sorted(sums)]
             params += [[row[c] for row in rows] for c in range(len(fields))]
@@ -240,7 +247,7 @@ def usage_rollups_statement_parts(
         keys = ", ".join(_KEY_SQL[name] for name in key)
         sums = ", ".join(_SUM_SQL.get(name, f"sum(r.{quote(name)})") for name in SUMS)
         positions = ", ".join(str(i) for i in range(1, len(key) + 1))
-        gate = f" WHERE (SELECT count(*) FROM {previous}) >= 0" if previous else ""  # noqa: S608
+        gate = _after(previous)
         name = _rollup_cte_name(model)
         parts.append(
             f"{name} AS ({head} SELECT {keys}, {sums} FROM {source} AS r{gate} "  # noqa: S608
