@@ -58,7 +58,8 @@ MIDDLEWARE = [
     "admin_panel.middleware.ServerErrorRecordMiddleware",
     "common.middleware.FailedRequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the policy built once (every answer carries it).
+    "common.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before CommonMiddleware: answers browsers' preflight OPTIONS requests itself.
     "corsheaders.middleware.CorsMiddleware",

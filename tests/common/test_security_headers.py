@@ -103,3 +103,97 @@ def test_every_answer_carries_the_policy(client, path):
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+def _policy_answer(request, response):
+    from common.middleware import CSPMiddleware
+
+    middleware = CSPMiddleware(lambda _request: response)
+    middleware.process_request(request)
+    return middleware.process_response(request, response)
+
+
+def test_the_policy_built_once_is_django_csps_own(client, rf):
+    from csp.middleware import CSPMiddleware as LibraryMiddleware
+    from django.http import HttpResponse
+
+    request = rf.get("/session/restore")
+    library = LibraryMiddleware(lambda _request: HttpResponse())
+    library.process_request(request)
+    expected = library.process_response(request, HttpResponse()).headers
+
+    for path in ("/session/restore", "/healthz", "/admin/login/"):
+        answer = client.get(path)
+        assert answer.headers["Content-Security-Policy"] == expected["Content-Security-Policy"]
+        assert "Content-Security-Policy-Report-Only" not in answer.headers
+
+
+def test_a_view_that_changes_its_policy_gets_the_change(rf):
+    from csp.decorators import csp_update
+    from django.http import HttpResponse
+
+    @csp_update({"img-src": ["https://images.example.com"]})
+    def view(request):
+        return HttpResponse()
+
+    request = rf.get("/some/page")
+    answer = _policy_answer(request, view(request))
+
+    policy = answer.headers["Content-Security-Policy"]
+    assert "img-src 'self' data: https://images.example.com" in policy
+    assert "script-src 'self'" in policy
+
+
+def test_a_page_that_used_its_nonce_gets_it_in_the_policy(rf):
+    from csp.constants import NONCE, SELF
+    from csp.exceptions import CSPNonceError
+    from django.http import HttpResponse
+
+    from common.middleware import CSPMiddleware
+
+    middleware = CSPMiddleware(lambda _request: HttpResponse())
+    policy = {"DIRECTIVES": {"script-src": [SELF, NONCE]}}
+    with override_settings(CONTENT_SECURITY_POLICY=policy):
+        used, unused = rf.get("/page"), rf.get("/page")
+        middleware.process_request(used)
+        middleware.process_request(unused)
+        nonce = str(used.csp_nonce)
+        with_nonce = middleware.process_response(used, HttpResponse()).headers
+        without = middleware.process_response(unused, HttpResponse()).headers
+
+    assert f"script-src 'self' 'nonce-{nonce}'" in with_nonce["Content-Security-Policy"]
+    assert "nonce" not in without["Content-Security-Policy"]
+    with pytest.raises(CSPNonceError):  # asked for after its header was written
+        str(unused.csp_nonce)
+
+
+def test_changed_settings_change_the_policy_and_excluded_paths_get_none(rf):
+    from django.http import HttpResponse
+
+    from common.middleware import CSPMiddleware
+
+    middleware = CSPMiddleware(lambda _request: HttpResponse())
+
+    def answer(path):
+        request = rf.get(path)
+        middleware.process_request(request)
+        return middleware.process_response(request, HttpResponse()).headers
+
+    before = answer("/api/v1/x")
+    policy = {"EXCLUDE_URL_PREFIXES": ["/open/"], "DIRECTIVES": {"default-src": ["'none'"]}}
+    report_only = {"DIRECTIVES": {"default-src": ["'self'"], "report-uri": "/csp-reports/"}}
+    with override_settings(
+        CONTENT_SECURITY_POLICY=policy, CONTENT_SECURITY_POLICY_REPORT_ONLY=report_only
+    ):
+        changed, excluded = answer("/api/v1/x"), answer("/open/page")
+    after = answer("/api/v1/x")
+
+    assert changed["Content-Security-Policy"] == "default-src 'none'"
+    assert changed["Content-Security-Policy-Report-Only"] == (
+        "default-src 'self'; report-uri /csp-reports/"
+    )
+    assert "Content-Security-Policy" not in excluded
+    assert "Content-Security-Policy-Report-Only" in excluded
+    assert before["Content-Security-Policy"] == after["Content-Security-Policy"]
+    assert "script-src 'self'" in after["Content-Security-Policy"]
+    assert "Content-Security-Policy-Report-Only" not in after
