@@ -104,6 +104,14 @@ def counter_hit(cache: BaseCache, key: str, window: int) -> tuple[int, float]:
     return cache.incr(key), float(window)
 
 
+def _full_key(cache: BaseCache, key: str) -> str:
+    """The cache's key for a bucket, without Django's memcached-compatibility scan of
+    every character (a warning only memcached needs; the throttle's cache is Redis
+    or the database, and bucket keys are short ASCII: a caller kind, a key prefix,
+    a hex digest, a user id or an IP)."""
+    return cache.make_key(key)
+
+
 # KEYS[1] the counter, ARGV[1] the window in seconds → {count, milliseconds left}.
 # A key without an expiry (PTTL -1: written by something else) gets the window's.
 _REDIS_HIT_SCRIPT = """
@@ -118,7 +126,7 @@ return {count, left}
 
 
 def _redis_hit(cache: RedisCache, key: str, window: int) -> tuple[int, float]:
-    full_key = cache.make_and_validate_key(key)
+    full_key = _full_key(cache, key)
     # ``cache`` is this thread's instance (``caches[...]``): its client and the
     # client's connection pool are reused for every check the thread makes.
     client = getattr(cache, "_throttle_client", None)
@@ -130,7 +138,7 @@ def _redis_hit(cache: RedisCache, key: str, window: int) -> tuple[int, float]:
 
 
 def _database_hit(cache: DatabaseCache, key: str, window: int) -> tuple[int, float]:
-    full_key = cache.make_and_validate_key(key)
+    full_key = _full_key(cache, key)
     db = router.db_for_write(cache.cache_model_class)
     connection = connections[db]
     table = connection.ops.quote_name(cache._table)  # type: ignore[attr-defined]
