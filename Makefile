@@ -29,10 +29,13 @@ test: install
 # The hot routes against a bare FastAPI + psycopg peer (restore, start: project/peer
 # ratios), then update and interactions; wrk, pgbench, psql and curl from Debian,
 # ports 8101-8102 free. DUR=30 for steadier figures. Not part of the test suite.
+# The rate-limit counters live in Redis, as in production under load (README,
+# REDIS_URL); BENCH_REDIS_URL= (empty) keeps them in the database instead.
 BENCH_SIDE_BY_SIDE ?= ../shared/bench/side_by_side.sh
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 bench: install
-	$(BENCH_SIDE_BY_SIDE) .
-	bench/hot_paths.sh .
+	REDIS_URL=$(BENCH_REDIS_URL) $(BENCH_SIDE_BY_SIDE) .
+	REDIS_URL=$(BENCH_REDIS_URL) bench/hot_paths.sh .
 
 lint: install
 	$(UV) run ruff check .
