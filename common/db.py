@@ -52,17 +52,39 @@ def insert_sql(instance: Model, *, using: str = "default") -> tuple[str, list[An
     as Django compiles it for the database (Python defaults applied, values prepared;
     a value may be an expression such as ``RawSQL``). For statements Django cannot
     write itself: an ``ON CONFLICT`` clause, or several writes in one statement
-    (PostgreSQL's data-modifying ``WITH``)."""
+    (PostgreSQL's data-modifying ``WITH``).
+
+    Django's compiler writes the same text for every row of a model that has the
+    same columns and only plain values; that text is kept after its first
+    compilation, and later rows get only their values prepared (``pre_save`` and
+    ``get_db_prep_save``, what the compiler does per value). A row holding an
+    expression, or a model with a column that writes its own placeholder, is
+    compiled every time."""
     meta = instance._meta
-    fields = [
+    fields = tuple(
         f
         for f in meta.local_concrete_fields
         if not (f.primary_key and getattr(instance, f.attname) is None)
-    ]
+    )
+    key = (type(instance), tuple(f.attname for f in fields), using)
+    template = _INSERT_TEMPLATES.get(key)
+    plain = not any(hasattr(getattr(instance, f.attname), "resolve_expression") for f in fields)
+    if template is not None and plain:
+        connection = connections[using]
+        return template, [
+            f.get_db_prep_save(f.pre_save(instance, True), connection=connection) for f in fields
+        ]
     query = InsertQuery(type(instance))
-    query.insert_values(fields, [instance])
+    query.insert_values(list(fields), [instance])
     ((sql, params),) = query.get_compiler(using=using).as_sql()
+    if plain and not any(hasattr(f, "get_placeholder") for f in fields):
+        _INSERT_TEMPLATES[key] = sql
     return sql, list(params)
+
+
+# (model, columns by attname, database alias) → the INSERT text Django compiled for a
+# row of plain values (see insert_sql); a few entries per model.
+_INSERT_TEMPLATES: dict[tuple[type[Model], tuple[str, ...], str], str] = {}
 
 
 Converter = Callable[[Any, Any, Any], Any]

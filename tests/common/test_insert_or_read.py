@@ -53,3 +53,64 @@ def test_a_check_violation_raises_instead_of_being_skipped():
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_or_read(_customer_session(channel="fax"), conflict="sessions_one_active_per_phone")
     assert not CustomerSession.objects.exists()
+
+
+def _compiled(instance):
+    """What Django's own compiler writes for ``instance`` (no kept text)."""
+    from django.db.models.sql import InsertQuery
+
+    meta = instance._meta
+    fields = [
+        f
+        for f in meta.local_concrete_fields
+        if not (f.primary_key and getattr(instance, f.attname) is None)
+    ]
+    query = InsertQuery(type(instance))
+    query.insert_values(fields, [instance])
+    ((sql, params),) = query.get_compiler(using="default").as_sql()
+    return sql, list(params)
+
+
+def _comparable(statement):
+    """``(sql, params)`` with psycopg's JSON wrappers (no value equality) unwrapped."""
+    sql, params = statement
+    return sql, [getattr(value, "obj", value) for value in params]
+
+
+def _plain_rows():
+    from interactions.models import AIInteraction
+    from usage.services import usage_log_build, usage_normalize
+
+    session = AISession(id=uuid.uuid4(), user_id="u1")
+    usage = usage_normalize({"input_tokens": 10, "output_tokens": 5})
+    return [
+        _customer_session(metadata={"cart": [1, 2]}),
+        session,
+        AIInteraction(session=session, prompt="p", response="r", model_used="gpt-4o"),
+        usage_log_build(service="responses", usage=usage, request_model="gpt-4o", user_id="u1"),
+    ]
+
+
+def test_the_kept_insert_text_is_what_django_compiles():
+    from common.db import insert_sql
+
+    for first, second in zip(_plain_rows(), _plain_rows(), strict=True):
+        insert_sql(first)  # compiled, its text kept
+        kept, compiled = insert_sql(second), _compiled(second)
+        assert _comparable(kept) == _comparable(compiled), type(second).__name__
+
+
+def test_a_row_with_an_expression_is_compiled_each_time():
+    from django.db.models.expressions import RawSQL
+
+    from common.db import insert_sql
+
+    plain = _customer_session()
+    insert_sql(plain)
+    with_expression = _customer_session(customer_id=RawSQL("lower(%s)", ["C-9"]))
+
+    sql, params = insert_sql(with_expression)
+
+    assert "lower(%s)" in sql and "C-9" in params
+    row = _customer_session()
+    assert _comparable(insert_sql(row)) == _comparable(_compiled(row))
