@@ -134,6 +134,19 @@ def test_a_bad_event_writes_nothing_and_names_each_bad_item(api_client_with_key)
     assert UsageLog.objects.count() == 0 and UsageDaily.objects.count() == 0
 
 
+def test_a_service_or_status_that_is_not_a_string_is_a_400_naming_it(api_client_with_key):
+    batch = [event(service=["chat"]), event(status={"ok": True})]
+
+    response = api_client_with_key.post(EVENTS, {"events": batch})
+
+    assert response.status_code == 400
+    assert sorted(e["attr"] for e in response.json()["errors"]) == [
+        "events.0.service",
+        "events.1.status",
+    ]
+    assert UsageLog.objects.count() == 0
+
+
 @pytest.mark.parametrize("count", [0, 1001])
 def test_a_batch_has_1_to_1000_events(api_client_with_key, count):
     response = api_client_with_key.post(EVENTS, {"events": [event() for _ in range(count)]})

@@ -454,7 +454,7 @@ def _event_parse(errors: dict, event: Any, index: int, now: datetime) -> dict[st
             )
     request_id = _text(errors, event, "request_id", index, max_length=128, required=True)
     service = event.get("service")
-    if service not in _SERVICES:
+    if not isinstance(service, str) or service not in _SERVICES:
         errors[f"events.{index}.service"] = ValidationError(
             f"One of: {', '.join(sorted(_SERVICES))}.",
             code="required" if service is None else "invalid_choice",
@@ -480,7 +480,7 @@ def _event_parse(errors: dict, event: Any, index: int, now: datetime) -> dict[st
             f"An integer number of milliseconds, 0 to {MAX_TOKENS}.", code="invalid"
         )
     status = event.get("status", _SUCCESS)
-    if status not in _STATUSES:
+    if not isinstance(status, str) or status not in _STATUSES:
         errors[f"events.{index}.status"] = ValidationError(
             "One of: error, success.", code="invalid_choice"
         )
