@@ -441,8 +441,9 @@ def _text(
 
 
 def _event_parse(errors: dict, event: Any, index: int, now: datetime) -> dict[str, Any] | None:
-    """One event → its validated values (``_ParsedEvent``'s keys); problems go to
-    ``errors`` under ``events.<index>.<field>`` (names are built only for an error)."""
+    """One event → its validated values (as ``_events_validate`` returns them);
+    problems go to ``errors`` under ``events.<index>.<field>`` (names are built
+    only for an error)."""
     if not isinstance(event, dict):
         errors[f"events.{index}"] = ValidationError("Expected a JSON object.", code="invalid")
         return None
@@ -734,8 +735,9 @@ def _document_row(event: dict[str, Any], *, now: datetime, version: str) -> dict
     document: JSON values only (``cost_usd`` as a decimal string), and only the
     keys whose column is not made in SQL: no ``id``, ``provider`` or
     ``price_source``; no key for a NULL; ``created_at`` only when it is not the
-    batch's ``now``, ``price_version`` only when it is not the batch's; ``usage_shape``
-    (merged under the event's metadata in SQL) instead of ``metadata`` itself."""
+    batch's ``now``, ``price_version`` only when it is not the batch's; and
+    ``usage_shape`` (not a column), which SQL merges under the event's own
+    ``metadata``."""
     input_tokens, cached, output_tokens, reasoning, total, shape = event["usage"]
     created_at = event["created_at"]
     price = price_call(
