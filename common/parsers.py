@@ -46,6 +46,9 @@ def json_check_storable(document: Any, *, strings: bool = True) -> None:
     without a ``\\u`` escape, whose strings cannot hold either character (the
     text was decoded as UTF-8, and JSON refuses raw control characters).
     """
+    if not strings:
+        _check_depth(document)
+        return
     stack = [(document, 1)]
     while stack:
         value, depth = stack.pop()
@@ -63,6 +66,24 @@ def json_check_storable(document: Any, *, strings: bool = True) -> None:
             stack.extend((item, depth + 1) for item in value.values())
         else:
             stack.extend((item, depth + 1) for item in value)
+
+
+def _check_depth(document: Any) -> None:
+    """``json_check_storable(document, strings=False)``: raise ValueError when a list
+    or object sits deeper than JSON_MAX_DEPTH (the document itself is level 1).
+    Level by level, looking only at containers: a batch of a thousand events is
+    ≈ 15,000 values, and the scalars among them need no look."""
+    level = [document] if isinstance(document, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > JSON_MAX_DEPTH:
+            raise ValueError(f"nested deeper than {JSON_MAX_DEPTH} levels")
+        below: list = []
+        for value in level:
+            items = value.values() if isinstance(value, dict) else value
+            below += [item for item in items if isinstance(item, (dict, list))]
+        level = below
 
 
 class LimitedJSONParser(JSONParser):

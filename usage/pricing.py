@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 import genai_prices
-from genai_prices import Usage, calc_price
+from genai_prices import Usage, calc_price, data_snapshot
 from genai_prices.types import PriceCalculation, TieredPrices
 
 PRICE_SOURCE = "genai-prices"
@@ -43,8 +43,6 @@ class Price:
 
 def price_version() -> str:
     """The version of the price data in use, e.g. ``0.2.3`` (the package's bundled data)."""
-    from genai_prices import data_snapshot
-
     snapshot = data_snapshot.get_snapshot()
     if snapshot.from_auto_update:
         return f"{genai_prices.__version__}+{snapshot.timestamp:%Y%m%dT%H%M%S}"

@@ -1,5 +1,6 @@
 """POST /api/v1/usage/events/: all or nothing, duplicates skipped, exact costs, rollup in step."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from tests.interactions.factories import AISessionFactory
 from tests.usage.conftest import event
 from usage.models import UsageDaily, UsageDailyModel, UsageLog, UsageMonthly, UsageWeeklyUser
+from usage.services import usage_log_build, usage_normalize
 
 pytestmark = pytest.mark.django_db
 EVENTS = "/api/v1/usage/events/"
@@ -132,6 +134,19 @@ def test_a_bad_event_writes_nothing_and_names_each_bad_item(api_client_with_key)
     assert UsageLog.objects.count() == 0 and UsageDaily.objects.count() == 0
 
 
+def test_a_service_or_status_that_is_not_a_string_is_a_400_naming_it(api_client_with_key):
+    batch = [event(service=["chat"]), event(status={"ok": True})]
+
+    response = api_client_with_key.post(EVENTS, {"events": batch})
+
+    assert response.status_code == 400
+    assert sorted(e["attr"] for e in response.json()["errors"]) == [
+        "events.0.service",
+        "events.1.status",
+    ]
+    assert UsageLog.objects.count() == 0
+
+
 @pytest.mark.parametrize("count", [0, 1001])
 def test_a_batch_has_1_to_1000_events(api_client_with_key, count):
     response = api_client_with_key.post(EVENTS, {"events": [event() for _ in range(count)]})
@@ -208,3 +223,44 @@ def test_chat_completions_usage_is_accepted(api_client_with_key):
     daily = UsageDaily.objects.get()
     assert (daily.reasoning_output_tokens, daily.total_tokens) == (40, 1100)
     assert daily.cost_usd == Decimal("0.00325")
+
+
+def test_a_batch_row_holds_what_the_one_call_path_would_write(api_client_with_key):
+    """The batch statement builds some columns in SQL (the id, the batch's constants,
+    the metadata merge): every column equals ``usage_log_build``'s for the same call."""
+    events = [
+        event(user_id="u1", metadata={"ticket": 7}, latency_ms=120),
+        event(metadata={"usage_shape": "theirs"}, response_model="gpt-4o-2024-08-06"),
+        event(model="no-such-model", created_at="2026-03-01T23:30:00.250000-02:00"),
+        event(usage={"prompt_tokens": 12, "total_tokens": 12}, service="embeddings", model=None),
+    ]
+    before = timezone.now()
+
+    response = api_client_with_key.post(EVENTS, {"events": events})
+
+    after = timezone.now()
+    assert response.status_code == 201, response.json()
+    rows = {log.request_id: log for log in UsageLog.objects.all()}
+    now_rows = [rows[e["request_id"]] for e in events if "created_at" not in e]
+    assert len({log.created_at for log in now_rows}) == 1  # the batch's one "now"
+    assert before <= now_rows[0].created_at <= after
+    for sent in events:
+        row = rows[sent["request_id"]]
+        expected = usage_log_build(
+            service=sent["service"],
+            usage=usage_normalize(sent["usage"]),
+            request_model=sent.get("model"),
+            response_model=sent.get("response_model"),
+            user_id=sent.get("user_id"),
+            latency_ms=sent.get("latency_ms"),
+            request_id=sent["request_id"],
+            metadata=sent.get("metadata"),
+            created_at=row.created_at,
+        )
+        assert isinstance(row.id, uuid.UUID)
+        columns = [f.attname for f in UsageLog._meta.concrete_fields if f.attname != "id"]
+        assert {c: getattr(row, c) for c in columns} == {c: getattr(expected, c) for c in columns}
+    assert rows[events[1]["request_id"]].metadata == {"usage_shape": "theirs"}
+    assert rows[events[2]["request_id"]].created_at == datetime(
+        2026, 3, 2, 1, 30, 0, 250000, tzinfo=UTC
+    )

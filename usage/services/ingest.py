@@ -31,7 +31,7 @@ from django.utils.dateparse import parse_datetime
 
 from common.db import INTEGER_MAX, insert_new_rows, insert_or_read, insert_sql
 from usage.models import UsageLog
-from usage.pricing import price_call
+from usage.pricing import PRICE_SOURCE, price_call, price_version
 
 # The two shapes of OpenAI's ``usage`` object.
 # Chat Completions: https://platform.openai.com/docs/api-reference/chat/object#chat/object-usage
@@ -76,15 +76,22 @@ class TokenUsage:
     shape: str = SHAPE_RESPONSES
 
 
-def _count(errors: dict, container: dict, key: str, attr: str, *, required: bool) -> int:
-    """A non-negative integer token count from ``container[key]``; records an error in
-    ``errors[attr]`` (and returns 0) when it is missing, not an integer or negative."""
+def _count(
+    errors: dict, container: dict, key: str, path: tuple[str, ...], *, required: bool
+) -> int:
+    """A non-negative integer token count from ``container[key]``; records an error
+    under ``<path>.<key>`` (the name is built only then) and returns 0 when it is
+    missing, not an integer or out of range."""
     value = container.get(key)
+    # JSON true/false are ints in Python (``type`` is then bool); 1.0 and "12" are not
+    # token counts either.
+    if type(value) is int and 0 <= value <= MAX_TOKENS:
+        return value
+    attr = ".".join((*path, key))
     if value is None:
         if required:
             errors[attr] = ValidationError("This field is required.", code="required")
         return 0
-    # JSON true/false are ints in Python; 1.0 and "12" are not token counts either.
     if isinstance(value, bool) or not isinstance(value, int):
         errors[attr] = ValidationError("A token count must be an integer.", code="invalid")
         return 0
@@ -93,15 +100,15 @@ def _count(errors: dict, container: dict, key: str, attr: str, *, required: bool
             f"A token count must be between 0 and {MAX_TOKENS}.", code="out_of_range"
         )
         return 0
-    return value
+    return value  # an int subclass in range
 
 
-def _details(errors: dict, raw: dict, key: str, attr: str) -> dict:
+def _details(errors: dict, raw: dict, key: str, field: str) -> dict:
     value = raw.get(key)
     if value is None:
         return {}
     if not isinstance(value, dict):
-        errors[attr] = ValidationError("Expected a JSON object.", code="invalid")
+        errors[f"{field}.{key}"] = ValidationError("Expected a JSON object.", code="invalid")
         return {}
     return value
 
@@ -127,6 +134,13 @@ def usage_normalize(raw: Any, *, field: str = "usage") -> TokenUsage:
     reported total, input + output above 2,147,483,647 (``usage``). Nothing is
     clamped.
     """
+    return TokenUsage(*_usage_counts(raw, field))
+
+
+def _usage_counts(raw: Any, field: str) -> tuple[int, int, int, int, int, str]:
+    """``usage_normalize``'s reading as a tuple in ``TokenUsage``'s field order
+    (input, cached input, output, reasoning output, total tokens, shape); the same
+    errors. The batch endpoint uses it as is: no TokenUsage per event."""
     if not isinstance(raw, dict):
         raise ValidationError({field: ValidationError("Expected a JSON object.", code="invalid")})
     is_chat = "prompt_tokens" in raw or "completion_tokens" in raw
@@ -144,24 +158,24 @@ def usage_normalize(raw: Any, *, field: str = "usage") -> TokenUsage:
     in_key, out_key, in_details_key, out_details_key, out_required = _SHAPES[shape]
 
     errors: dict = {}
-    input_tokens = _count(errors, raw, in_key, f"{field}.{in_key}", required=True)
-    output_tokens = _count(errors, raw, out_key, f"{field}.{out_key}", required=out_required)
-    in_details = _details(errors, raw, in_details_key, f"{field}.{in_details_key}")
-    out_details = _details(errors, raw, out_details_key, f"{field}.{out_details_key}")
-    cached_attr = f"{field}.{in_details_key}.cached_tokens"
-    reasoning_attr = f"{field}.{out_details_key}.reasoning_tokens"
-    cached = _count(errors, in_details, "cached_tokens", cached_attr, required=False)
-    reasoning = _count(errors, out_details, "reasoning_tokens", reasoning_attr, required=False)
-    total_attr = f"{field}.total_tokens"
-    total = _count(errors, raw, "total_tokens", total_attr, required=False)
+    path = (field,)
+    input_tokens = _count(errors, raw, in_key, path, required=True)
+    output_tokens = _count(errors, raw, out_key, path, required=out_required)
+    in_details = _details(errors, raw, in_details_key, field)
+    out_details = _details(errors, raw, out_details_key, field)
+    cached = _count(errors, in_details, "cached_tokens", (field, in_details_key), required=False)
+    reasoning = _count(
+        errors, out_details, "reasoning_tokens", (field, out_details_key), required=False
+    )
+    total = _count(errors, raw, "total_tokens", path, required=False)
     if not errors:
         if cached > input_tokens:
-            errors[cached_attr] = ValidationError(
+            errors[f"{field}.{in_details_key}.cached_tokens"] = ValidationError(
                 f"cached_tokens ({cached}) cannot exceed {in_key} ({input_tokens}).",
                 code="invalid",
             )
         if reasoning > output_tokens:
-            errors[reasoning_attr] = ValidationError(
+            errors[f"{field}.{out_details_key}.reasoning_tokens"] = ValidationError(
                 f"reasoning_tokens ({reasoning}) cannot exceed {out_key} ({output_tokens}).",
                 code="invalid",
             )
@@ -177,20 +191,13 @@ def usage_normalize(raw: Any, *, field: str = "usage") -> TokenUsage:
                 )
             total = both
         elif total < both:
-            errors[total_attr] = ValidationError(
+            errors[f"{field}.total_tokens"] = ValidationError(
                 f"total_tokens ({total}) cannot be less than {in_key} + {out_key} ({both}).",
                 code="invalid",
             )
     if errors:
         raise ValidationError(errors)
-    return TokenUsage(
-        input_tokens=input_tokens,
-        cached_input_tokens=cached,
-        output_tokens=output_tokens,
-        reasoning_output_tokens=reasoning,
-        total_tokens=total,
-        shape=shape,
-    )
+    return input_tokens, cached, output_tokens, reasoning, total, shape
 
 
 def _log_values(
@@ -405,21 +412,28 @@ EVENT_FIELDS = {
 }
 _SERVICES = set(UsageLog.Service.values)
 _STATUSES = set(UsageLog.Status.values)
+_SUCCESS = UsageLog.Status.SUCCESS.value
 
 
 def _text(
-    errors: dict, event: dict, key: str, attr: str, *, max_length: int, required: bool
+    errors: dict, event: dict, key: str, index: int, *, max_length: int, required: bool
 ) -> str | None:
+    """``event[key]``: a non-empty string of at most ``max_length`` characters without
+    NUL, or None; a problem is recorded under ``events.<index>.<key>``."""
     value = event.get(key)
     if value is None:
         if required:
-            errors[attr] = ValidationError("This field is required.", code="required")
+            errors[f"events.{index}.{key}"] = ValidationError(
+                "This field is required.", code="required"
+            )
         return None
     if not isinstance(value, str) or not value.strip():
-        errors[attr] = ValidationError("Expected a non-empty string.", code="invalid")
+        errors[f"events.{index}.{key}"] = ValidationError(
+            "Expected a non-empty string.", code="invalid"
+        )
         return None
     if len(value) > max_length or "\x00" in value:
-        errors[attr] = ValidationError(
+        errors[f"events.{index}.{key}"] = ValidationError(
             f"At most {max_length} characters, no NUL.", code="max_length"
         )
         return None
@@ -427,34 +441,28 @@ def _text(
 
 
 def _event_parse(errors: dict, event: Any, index: int, now: datetime) -> dict[str, Any] | None:
-    """One event → the column values of its priced row; problems go to ``errors``
-    under ``events.<index>.<field>``."""
-    prefix = f"events.{index}"
+    """One event → its validated values (as ``_events_validate`` returns them);
+    problems go to ``errors`` under ``events.<index>.<field>`` (names are built
+    only for an error)."""
     if not isinstance(event, dict):
-        errors[prefix] = ValidationError("Expected a JSON object.", code="invalid")
+        errors[f"events.{index}"] = ValidationError("Expected a JSON object.", code="invalid")
         return None
     before = len(errors)
-    for key in sorted(set(event) - EVENT_FIELDS):
-        errors[f"{prefix}.{key}"] = ValidationError("Unknown field.", code="unknown_field")
-    request_id = _text(
-        errors, event, "request_id", f"{prefix}.request_id", max_length=128, required=True
-    )
+    if not EVENT_FIELDS.issuperset(event):
+        for key in sorted(set(event) - EVENT_FIELDS):
+            errors[f"events.{index}.{key}"] = ValidationError(
+                "Unknown field.", code="unknown_field"
+            )
+    request_id = _text(errors, event, "request_id", index, max_length=128, required=True)
     service = event.get("service")
-    if service not in _SERVICES:
-        errors[f"{prefix}.service"] = ValidationError(
+    if not isinstance(service, str) or service not in _SERVICES:
+        errors[f"events.{index}.service"] = ValidationError(
             f"One of: {', '.join(sorted(_SERVICES))}.",
             code="required" if service is None else "invalid_choice",
         )
-    model = _text(errors, event, "model", f"{prefix}.model", max_length=100, required=False)
-    response_model = _text(
-        errors,
-        event,
-        "response_model",
-        f"{prefix}.response_model",
-        max_length=100,
-        required=False,
-    )
-    user_id = _text(errors, event, "user_id", f"{prefix}.user_id", max_length=100, required=False)
+    model = _text(errors, event, "model", index, max_length=100, required=False)
+    response_model = _text(errors, event, "response_model", index, max_length=100, required=False)
+    user_id = _text(errors, event, "user_id", index, max_length=100, required=False)
     session_id = event.get("ai_session_id")
     if session_id is not None:
         try:
@@ -462,73 +470,78 @@ def _event_parse(errors: dict, event: Any, index: int, now: datetime) -> dict[st
         except ValueError:
             session_id = None
         if session_id is None:
-            errors[f"{prefix}.ai_session_id"] = ValidationError(
+            errors[f"events.{index}.ai_session_id"] = ValidationError(
                 "Must be a valid UUID.", code="invalid"
             )
     latency = event.get("latency_ms")
     if latency is not None and (
         isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= MAX_TOKENS
     ):
-        errors[f"{prefix}.latency_ms"] = ValidationError(
+        errors[f"events.{index}.latency_ms"] = ValidationError(
             f"An integer number of milliseconds, 0 to {MAX_TOKENS}.", code="invalid"
         )
-    status = event.get("status", UsageLog.Status.SUCCESS)
-    if status not in _STATUSES:
-        errors[f"{prefix}.status"] = ValidationError(
+    status = event.get("status", _SUCCESS)
+    if not isinstance(status, str) or status not in _STATUSES:
+        errors[f"events.{index}.status"] = ValidationError(
             "One of: error, success.", code="invalid_choice"
         )
     metadata = event.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
-        errors[f"{prefix}.metadata"] = ValidationError("Expected a JSON object.", code="invalid")
+        errors[f"events.{index}.metadata"] = ValidationError(
+            "Expected a JSON object.", code="invalid"
+        )
     created_at = now
     raw_time = event.get("created_at")
     if raw_time is not None:
         parsed = parse_datetime(raw_time) if isinstance(raw_time, str) else None
         if parsed is None or timezone.is_naive(parsed):
-            errors[f"{prefix}.created_at"] = ValidationError(
+            errors[f"events.{index}.created_at"] = ValidationError(
                 "An ISO 8601 date-time with a UTC offset, e.g. 2026-11-30T09:15:00Z.",
                 code="invalid",
             )
         elif parsed > now + MAX_FUTURE:
-            errors[f"{prefix}.created_at"] = ValidationError(
+            errors[f"events.{index}.created_at"] = ValidationError(
                 "At most 5 minutes in the future.", code="in_future"
             )
         else:
             created_at = parsed
     try:
-        usage = usage_normalize(event.get("usage"), field=f"{prefix}.usage")
+        usage = _usage_counts(event.get("usage"), f"events.{index}.usage")
     except ValidationError as exc:
         errors.update(exc.error_dict)
         return None
     if len(errors) > before:
         return None
-    return _log_values(
-        service=str(service),
-        usage=usage,
-        request_model=model,
-        response_model=response_model,
-        user_id=user_id,
-        ai_session_id=session_id,
-        latency_ms=latency,
-        status=status,
-        request_id=request_id,
-        metadata=metadata,
-        created_at=created_at,
-    )
+    return {
+        "request_id": request_id,
+        "service": service,
+        "usage": usage,
+        "request_model": model,
+        "response_model": response_model,
+        "user_id": user_id,
+        "ai_session_id": session_id,
+        "latency_ms": latency,
+        "status": status,
+        "metadata": metadata,
+        "created_at": created_at,
+    }
 
 
 def _events_validate(*, events: list, now: datetime) -> list[dict[str, Any]]:
-    """Validate a batch of usage events whole and price each one (nothing is written).
+    """Validate a batch of usage events whole (nothing is priced or written).
 
     An event: ``request_id`` (required, ≤ 128 chars), ``service`` (required, a
     ``UsageLog.Service``), ``usage`` (required, OpenAI's usage object in either
     shape), ``model`` / ``response_model`` (≤ 100), ``user_id`` (≤ 100),
     ``ai_session_id`` (UUID of an existing AI session), ``latency_ms`` (integer
     milliseconds), ``status`` (``success`` default, or ``error``), ``metadata``
-    (object), ``created_at`` (ISO 8601 with offset; default now; at most 5 minutes
-    ahead). Costs are priced with genai-prices at ``created_at``.
+    (object), ``created_at`` (ISO 8601 with offset; default ``now``, the same
+    object; at most 5 minutes ahead).
 
-    Returns: each event's column values (by attname), in order.
+    Returns: each event's values, in order: ``request_id``, ``service``, ``usage``
+    (``_usage_counts``' tuple), ``request_model``, ``response_model``,
+    ``user_id``, ``ai_session_id`` (UUID), ``latency_ms``, ``status``,
+    ``metadata``, ``created_at`` (aware datetime); None for an absent optional one.
     Raises: ValidationError listing every bad item as ``events.<index>.<field>``
     (``events`` itself for an empty or too long list).
     """
@@ -556,6 +569,23 @@ def _events_validate(*, events: list, now: datetime) -> list[dict[str, Any]]:
     if errors:
         raise ValidationError(errors)
     return rows  # type: ignore[return-value]
+
+
+def _event_log(event: dict[str, Any]) -> UsageLog:
+    """A validated event's unsaved, priced row (``usage_log_build``)."""
+    return usage_log_build(
+        service=event["service"],
+        usage=TokenUsage(*event["usage"]),
+        request_model=event["request_model"],
+        response_model=event["response_model"],
+        user_id=event["user_id"],
+        ai_session_id=event["ai_session_id"],
+        latency_ms=event["latency_ms"],
+        status=event["status"],
+        request_id=event["request_id"],
+        metadata=event["metadata"],
+        created_at=event["created_at"],
+    )
 
 
 @dataclass(frozen=True)
@@ -594,11 +624,11 @@ def usage_events_ingest(*, events: list, now: datetime | None = None) -> EventsI
             seen.add(row["request_id"])
             unique.append(row)
     if connection.vendor == "postgresql":
-        created, exceeded = _rows_write(rows=unique, now=now)
+        created, exceeded = _rows_write(events=unique, now=now)
         return EventsIngested(
             created=created, duplicates=len(rows) - created, budget_exceeded_user_ids=exceeded
         )
-    written = usage_logs_insert(logs=[_log_from_values(row) for row in unique], now=now)
+    written = usage_logs_insert(logs=[_event_log(row) for row in unique], now=now)
     return EventsIngested(
         created=len(written),
         duplicates=len(rows) - len(written),
@@ -675,35 +705,130 @@ def usage_written_done(*, users: list[str] | None, now: datetime) -> set[str]:
     return usage_budgets_check(user_ids=users, now=now)
 
 
-def _rows_write(*, rows: list[dict[str, Any]], now: datetime) -> tuple[int, list[str]]:
-    """PostgreSQL: write ``rows`` (column values by attname, request_ids unique) with
-    their rollups in ONE statement, atomic on its own; then, when a budget may
-    apply to their users, the budget check (one more statement). Returns ``(rows
-    written, users now over a budget)``. The rows are inserted in ``request_id``
-    order, so two batches sharing request_ids wait for each other in one
-    direction only."""
-    quote = connection.ops.quote_name
-    names = [field.attname for field in _COLUMNS]
-    columns = ", ".join(quote(str(field.column)) for field in _COLUMNS)
-    definitions = ", ".join(
-        f"{quote(field.attname)} {field.db_type(connection)}" for field in _COLUMNS
+def _rows_write(*, events: list[dict[str, Any]], now: datetime) -> tuple[int, list[str]]:
+    """PostgreSQL: price and write ``events`` (``_events_validate``'s values,
+    request_ids unique) with their rollups in ONE statement, atomic on its own;
+    then, when a budget may apply to their users, the budget check (one more
+    statement). Returns ``(rows written, users now over a budget)``. The rows are
+    inserted in ``request_id`` order, so two batches sharing request_ids wait for
+    each other in one direction only."""
+    version = price_version()
+    document = json.dumps(
+        [_document_row(event, now=now, version=version) for event in events],
+        separators=(",", ":"),
     )
-    selected = ", ".join(f"t.{quote(name)}" for name in names)
+    batch: dict[str, Any] = {
+        "provider": BATCH_PROVIDER,
+        "price_source": PRICE_SOURCE,
+        "price_version": version,
+        "created_at": now,
+    }
+    sql, constants = _batch_statement()
+    with _ingest_slots(), connection.cursor() as cursor:
+        cursor.execute(sql, [*(batch[name] for name in constants), document])
+        created, users = cursor.fetchone()
+    return created, sorted(usage_written_done(users=users, now=now))
+
+
+def _document_row(event: dict[str, Any], *, now: datetime, version: str) -> dict[str, Any]:
+    """A validated event, priced, as its object in ``_batch_statement``'s JSON
+    document: JSON values only (``cost_usd`` as a decimal string), and only the
+    keys whose column is not made in SQL: no ``id``, ``provider`` or
+    ``price_source``; no key for a NULL; ``created_at`` only when it is not the
+    batch's ``now``, ``price_version`` only when it is not the batch's; and
+    ``usage_shape`` (not a column), which SQL merges under the event's own
+    ``metadata``."""
+    input_tokens, cached, output_tokens, reasoning, total, shape = event["usage"]
+    created_at = event["created_at"]
+    price = price_call(
+        provider=BATCH_PROVIDER,
+        model=event["response_model"] or event["request_model"],
+        input_tokens=input_tokens,
+        cached_input_tokens=cached,
+        output_tokens=output_tokens,
+        at=created_at,
+    )
+    row = {
+        "request_id": event["request_id"],
+        "service": event["service"],
+        "input_tokens": input_tokens,
+        "cached_input_tokens": cached,
+        "output_tokens": output_tokens,
+        "reasoning_output_tokens": reasoning,
+        "total_tokens": total,
+        "price_unknown": price.unknown,
+        "status": event["status"],
+        "usage_shape": shape,
+    }
+    if price.cost_usd is not None:
+        row["cost_usd"] = str(price.cost_usd)
+    if price.version != version:
+        row["price_version"] = price.version
+    for key in _DOCUMENT_OPTIONAL:
+        value = event[key]
+        if value is not None:
+            row[key] = value
+    if event["ai_session_id"] is not None:
+        row["ai_session_id"] = str(event["ai_session_id"])
+    if created_at is not now:
+        row["created_at"] = created_at.isoformat()
+    return row
+
+
+# The batch endpoint's events carry no provider: every one is priced and stored as
+# OpenAI's (the column's default).
+BATCH_PROVIDER = "openai"
+# Values of ``_document_row`` copied when not None (JSON-ready as validated).
+_DOCUMENT_OPTIONAL = ("user_id", "request_model", "response_model", "latency_ms", "metadata")
+# The columns ``_batch_statement`` does not read from the document as they are, and
+# their SQL; ``%s``: the batch's value of the column (``_rows_write``), one parameter.
+_BATCH_EXPRESSIONS = {
+    "id": "gen_random_uuid()",
+    "provider": "%s::{type}",
+    "price_source": "%s::{type}",
+    "price_version": "COALESCE(t.{name}, %s::{type})",
+    "created_at": "COALESCE(t.{name}, %s::{type})",
+    # The event's metadata over {"usage_shape": …}, as ``_log_values`` merges them.
+    "metadata": "jsonb_build_object('usage_shape', t.usage_shape) || COALESCE(t.{name}, '{{}}')",
+}
+
+
+@lru_cache(maxsize=1)
+def _batch_statement() -> tuple[str, list[str]]:
+    """The batch's statement (PostgreSQL), built once: the rows of the JSON
+    document (``json_to_recordset``) inserted into ``usage_logs`` in request_id
+    order (``COLLATE "C"``: any order works if every batch uses the same one, and
+    byte order is the cheapest), ``ON CONFLICT (request_id) DO NOTHING RETURNING``
+    what the rollups read, then ``usage_written_statement_parts``; it selects the
+    number of rows written and the budget probe.
+
+    Returns: ``(sql, columns)``: the columns whose batch value is a parameter, in
+    the order of the parameters before the document's.
+    """
+    quote = connection.ops.quote_name
+    columns, selected, definitions, constants = [], [], [], []
+    for field in _COLUMNS:
+        name, db_type = field.attname, field.db_type(connection)
+        columns.append(quote(str(field.column)))
+        expression = _BATCH_EXPRESSIONS.get(name, "t.{name}")
+        selected.append(expression.format(name=quote(name), type=db_type))
+        if "%s" in expression:
+            constants.append(name)
+        if "t.{name}" in expression:
+            definitions.append(f"{quote(name)} {db_type}")
+    definitions.append(f"{quote('usage_shape')} text")
     returning = ", ".join(quote(name) for name in ROLLUP_SOURCE_COLUMNS)
     insert = (
-        f"ins AS (INSERT INTO {quote(UsageLog._meta.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT {selected} FROM json_to_recordset(%s::json) AS t({definitions}) "
-        f"ORDER BY t.{quote('request_id')} "
+        f"ins AS (INSERT INTO {quote(UsageLog._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(selected)} "
+        f"FROM json_to_recordset(%s::json) AS t({', '.join(definitions)}) "
+        f'ORDER BY t.{quote("request_id")} COLLATE "C" '
         f"ON CONFLICT ({quote('request_id')}) DO NOTHING RETURNING {returning})"
     )
     parts, probe = usage_written_statement_parts(source="ins")
-    # Every value is in the JSON parameter; identifiers and types come from the model.
-    document = json.dumps(rows, default=str, separators=(",", ":"))
+    # Every value is a parameter; identifiers and types come from the model.
     sql = f"WITH {', '.join([insert, *parts])} SELECT (SELECT count(*) FROM ins), {probe}"  # noqa: S608
-    with _ingest_slots(), connection.cursor() as cursor:
-        cursor.execute(sql, [document])
-        created, users = cursor.fetchone()
-    return created, sorted(usage_written_done(users=users, now=now))
+    return sql, constants
 
 
 @lru_cache(maxsize=1)

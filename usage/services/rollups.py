@@ -225,36 +225,51 @@ def usage_rollups_statement_parts(
     ``levels``: a part of ``LEVELS`` (default: all), written in that order;
     ``after``: a CTE of the same statement that the first level waits for.
 
-    Part ``rollup_<table> AS (INSERT INTO <table> (key, figures) SELECT <key>,
-    count(*), …, sum(cost_usd) FROM source GROUP BY <key> ORDER BY <key> ON
-    CONFLICT (key) DO UPDATE SET calls = t.calls + excluded.calls, … RETURNING
-    1)``. Each level is
-    gated on the previous one (``WHERE (SELECT count(*) FROM <previous>) >= 0``),
-    so the levels are written in the order given and keys in sorted order: as
-    long as every statement writes the levels in the same order, two
-    statements never wait for each other crosswise. Race-safe as
-    ``usage_rollups_add``: a concurrent statement adding to the same key waits
-    for the row lock, then adds to the committed figures.
+    First a part per level ``sums_<table> AS MATERIALIZED (SELECT <key>,
+    count(*), …, sum(cost_usd) FROM source GROUP BY <key>)``, then one per level
+    ``rollup_<table> AS (INSERT INTO <table> (key, figures) SELECT * FROM
+    sums_<table> … ORDER BY <key> ON CONFLICT (key) DO UPDATE SET calls =
+    t.calls + excluded.calls, … RETURNING 1)``. The first level is gated on every
+    level's sums (``WHERE (SELECT count(*) FROM sums_<table>) >= 0 AND …``), so
+    all of them are computed before the statement takes its first rollup row
+    lock (a concurrent batch of the same users waits for those locks until this
+    statement commits); each further level is gated on the previous one, so the
+    levels are written in the order given and keys in sorted order: as long as
+    every statement writes the levels in the same order, two statements never
+    wait for each other crosswise. Race-safe as ``usage_rollups_add``: a
+    concurrent statement adding to the same key waits for the row lock, then
+    adds to the committed figures.
 
     Returns: the parts, in order (no parameters).
     Raises: KeyError for a level keyed on a column this module cannot compute.
     """
     quote = connection.ops.quote_name
-    parts: list[str] = []
-    previous = after
-    for model, key in LEVELS if levels is None else levels:
-        head, conflict = _upsert_head(model, key)
+    chosen = LEVELS if levels is None else levels
+    sums_parts, parts = [], []
+    for model, key in chosen:
         keys = ", ".join(_KEY_SQL[name] for name in key)
         sums = ", ".join(_SUM_SQL.get(name, f"sum(r.{quote(name)})") for name in SUMS)
         positions = ", ".join(str(i) for i in range(1, len(key) + 1))
-        gate = _after(previous)
+        sums_parts.append(
+            f"sums_{model._meta.db_table} AS MATERIALIZED (SELECT {keys}, {sums} "  # noqa: S608
+            f"FROM {source} AS r GROUP BY {positions})"
+        )
+    # The first level waits for every level's sums: all of them are computed before
+    # the statement's first rollup row lock, and none while it holds them.
+    waits = [name for name in [after] if name] + [
+        f"sums_{model._meta.db_table}" for model, _key in chosen
+    ]
+    for model, key in chosen:
+        head, conflict = _upsert_head(model, key)
+        positions = ", ".join(str(i) for i in range(1, len(key) + 1))
+        gate = " AND".join(_after(name).removeprefix(" WHERE") for name in waits)
         name = _rollup_cte_name(model)
         parts.append(
-            f"{name} AS ({head} SELECT {keys}, {sums} FROM {source} AS r{gate} "  # noqa: S608
-            f"GROUP BY {positions} ORDER BY {positions} {conflict} RETURNING 1)"
+            f"{name} AS ({head} SELECT * FROM sums_{model._meta.db_table} AS s "  # noqa: S608
+            f"WHERE{gate} ORDER BY {positions} {conflict} RETURNING 1)"
         )
-        previous = name
-    return parts
+        waits = [name]
+    return sums_parts + parts
 
 
 def _raw_aggregate(start: datetime, end: datetime) -> QuerySet[UsageLog, Any]:
