@@ -114,12 +114,14 @@ def _upsert_head(model: type[RollupFigures], key: list[str]) -> tuple[str, str]:
     return f"INSERT INTO {table} ({columns})", conflict
 
 
-def _after(previous: str | None) -> str:
-    """`` WHERE (SELECT count(*) FROM <previous>) >= 0`` (or nothing for None): makes
-    a data-modifying CTE wait until the CTE ``previous`` has run. PostgreSQL runs
-    the CTEs a statement does not read after its main query, in no promised order;
-    chained this way, the rollup levels are written in the order given."""
-    return f" WHERE (SELECT count(*) FROM {previous}) >= 0" if previous else ""  # noqa: S608
+def _after(*previous: str | None) -> str:
+    """`` WHERE (SELECT count(*) FROM <a>) >= 0 AND …`` for each CTE named (None
+    skipped; nothing when none is left): makes a data-modifying CTE wait until
+    those CTEs have run. PostgreSQL runs the CTEs a statement does not read after
+    its main query, in no promised order; chained this way, the rollup levels are
+    written in the order given."""
+    waits = [f"(SELECT count(*) FROM {name}) >= 0" for name in previous if name]  # noqa: S608
+    return f" WHERE {' AND '.join(waits)}" if waits else ""
 
 
 def usage_rollups_add(*, logs: list[UsageLog]) -> int:
@@ -256,17 +258,14 @@ def usage_rollups_statement_parts(
         )
     # The first level waits for every level's sums: all of them are computed before
     # the statement's first rollup row lock, and none while it holds them.
-    waits = [name for name in [after] if name] + [
-        f"sums_{model._meta.db_table}" for model, _key in chosen
-    ]
+    waits = [after, *(f"sums_{model._meta.db_table}" for model, _key in chosen)]
     for model, key in chosen:
         head, conflict = _upsert_head(model, key)
         positions = ", ".join(str(i) for i in range(1, len(key) + 1))
-        gate = " AND".join(_after(name).removeprefix(" WHERE") for name in waits)
         name = _rollup_cte_name(model)
         parts.append(
-            f"{name} AS ({head} SELECT * FROM sums_{model._meta.db_table} AS s "  # noqa: S608
-            f"WHERE{gate} ORDER BY {positions} {conflict} RETURNING 1)"
+            f"{name} AS ({head} SELECT * FROM sums_{model._meta.db_table} AS s"  # noqa: S608
+            f"{_after(*waits)} ORDER BY {positions} {conflict} RETURNING 1)"
         )
         waits = [name]
     return sums_parts + parts

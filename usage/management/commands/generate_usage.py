@@ -11,6 +11,7 @@ from django.db import connection, transaction
 
 from usage.pricing import price_call, price_version
 from usage.services import usage_coarse_rollups_rebuild, usage_rollups_rebuild
+from usage.services.rollups import SUMS
 
 # (model, service, has output): a realistic mix of OpenAI calls.
 MODELS = [
@@ -208,20 +209,7 @@ class Command(BaseCommand):
             "SUM(cached_input_tokens), SUM(output_tokens), SUM(reasoning_output_tokens), "
             "SUM(total_tokens), COALESCE(SUM(cost_usd), 0) FROM ins GROUP BY 1, 2, 3, 4 "
             "ON CONFLICT (day, user_id, service, model) DO UPDATE SET "
-            + ", ".join(
-                f"{c} = usage_daily.{c} + excluded.{c}"
-                for c in (
-                    "calls",
-                    "error_calls",
-                    "unpriced_calls",
-                    "input_tokens",
-                    "cached_input_tokens",
-                    "output_tokens",
-                    "reasoning_output_tokens",
-                    "total_tokens",
-                    "cost_usd",
-                )
-            )
+            + ", ".join(f"{c} = usage_daily.{c} + excluded.{c}" for c in SUMS)
         )
 
     def _sqlite_sql(self, rates) -> str:
