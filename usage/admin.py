@@ -26,6 +26,7 @@ from usage.models import (
     UsageAlert,
     UsageDaily,
     UsageDailyModel,
+    UsageDailyUser,
     UsageLog,
     UsageMonthly,
     UsageWeeklyUser,
@@ -413,6 +414,17 @@ class UsageMonthlyAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=user_id", "=model"]
     date_hierarchy = "month"
     ordering = ["-month"]
+    show_full_result_count = False
+
+
+@admin.register(UsageDailyUser)
+class UsageDailyUserAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Usage per UTC day and user, over every service and model."""
+
+    list_display = ["day", "user_id", "calls", "unpriced_calls", "cost_usd"]
+    search_fields = ["=user_id"]
+    date_hierarchy = "day"
+    ordering = ["-day"]
     show_full_result_count = False
 
 

@@ -226,14 +226,9 @@ class UsageDaily(RollupFigures):
         ]
         indexes = [
             # One user's figures (summary, quota); all users by day is the unique key.
+            # No index holds a figure: every insert of usage updates these rows, and
+            # an update that changes no indexed column stays on its page (HOT).
             models.Index(fields=["user_id", "day"], name="usage_daily_user_day_idx"),
-            # top_users' single days read (user, calls, cost) from the index alone
-            # (PostgreSQL; other databases build no index with non-key columns).
-            models.Index(
-                fields=["day"],
-                include=["user_id", "calls", "cost_usd"],
-                name="usage_daily_top_idx",
-            ),
         ]
 
     def __str__(self) -> str:
@@ -309,8 +304,9 @@ class UsageWeeklyUser(RollupFigures):
 
     ``week`` is the Monday the week starts on (UTC). The analytics' ``top_users``
     reads a period's whole weeks here (one row per user and week, whatever the
-    models) and its other days from ``usage_daily`` and ``usage_monthly``, so that
-    any 30-day period costs a few rows per user instead of one per user and day.
+    models), its whole months from ``usage_monthly`` and its other days from
+    ``usage_daily_users``, so that any 30-day period costs a few rows per user
+    instead of one per user and day.
     Kept exact in the same statement that adds to ``usage_daily``; rebuilt from it.
     """
 
@@ -326,18 +322,37 @@ class UsageWeeklyUser(RollupFigures):
         constraints = [
             models.UniqueConstraint(fields=["week", "user_id"], name="usage_weekly_users_key"),
         ]
-        indexes = [
-            # top_users reads (user, calls, cost) of whole weeks from the index alone
-            # (PostgreSQL; other databases build no index with non-key columns).
-            models.Index(
-                fields=["week"],
-                include=["user_id", "calls", "cost_usd"],
-                name="usage_weekly_users_top_idx",
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.week} {self.user_id or '-'}"
+
+
+class UsageDailyUser(RollupFigures):
+    """Usage summed per UTC day and user over every service and model
+    (``usage_daily_users``).
+
+    The analytics' ``top_users`` reads a period's single days here (one row per
+    user and day, whatever the models: about half the rows of ``usage_daily``),
+    its whole weeks from ``usage_weekly_users`` and whole months from
+    ``usage_monthly``. Kept exact in the same statement that adds to
+    ``usage_daily``; rebuilt from it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField(help_text="UTC day")
+    user_id = models.CharField(max_length=100, blank=True, default="", db_default="")
+
+    class Meta:
+        db_table = "usage_daily_users"
+        verbose_name = "daily usage by user"
+        verbose_name_plural = "daily usage by user"
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "user_id"], name="usage_daily_users_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.user_id or '-'}"
 
 
 class Budget(models.Model):

@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from tests.interactions.factories import AISessionFactory
 from tests.usage.conftest import event
-from usage.models import UsageDaily, UsageDailyModel, UsageLog, UsageMonthly, UsageWeeklyUser
+from usage.models import (
+    UsageDaily,
+    UsageDailyModel,
+    UsageDailyUser,
+    UsageLog,
+    UsageMonthly,
+    UsageWeeklyUser,
+)
 from usage.services import usage_log_build, usage_normalize
 
 pytestmark = pytest.mark.django_db
@@ -46,37 +53,38 @@ ROLLUP_SUMS = [
 ]
 
 
+# Each coarser level: its model, its key columns, and a usage_daily row's key there.
+COARSE_LEVELS = [
+    (UsageDailyModel, ("day", "service", "model"), lambda r: (r["day"], r["service"], r["model"])),
+    (UsageDailyUser, ("day", "user_id"), lambda r: (r["day"], r["user_id"])),
+    (
+        UsageMonthly,
+        ("month", "user_id", "model"),
+        lambda r: (r["day"].replace(day=1), r["user_id"], r["model"]),
+    ),
+    (
+        UsageWeeklyUser,
+        ("week", "user_id"),
+        lambda r: (r["day"] - timedelta(days=r["day"].weekday()), r["user_id"]),
+    ),
+]
+
+
 def coarse_levels_equal_daily() -> None:
-    """``usage_daily_models``, ``usage_monthly`` and ``usage_weekly_users`` hold, row
-    for row, ``usage_daily`` summed per their keys."""
-    sums = {f: Sum(f) for f in ROLLUP_SUMS}
-    daily = UsageDaily.objects.order_by()
-    by_model = daily.values("day", "service", "model").annotate(**sums)
-    assert sorted(
-        UsageDailyModel.objects.values("day", "service", "model", *ROLLUP_SUMS), key=str
-    ) == sorted(by_model, key=str)
-    by_month: dict[tuple, dict] = {}
-    for row in daily.values("day", "user_id", "model", *ROLLUP_SUMS):
-        key = (row["day"].replace(day=1), row["user_id"], row["model"])
-        into = by_month.setdefault(key, dict.fromkeys(ROLLUP_SUMS, 0))
-        for name in ROLLUP_SUMS:
-            into[name] += row[name]
-    monthly = {
-        (r["month"], r["user_id"], r["model"]): {n: r[n] for n in ROLLUP_SUMS}
-        for r in UsageMonthly.objects.values("month", "user_id", "model", *ROLLUP_SUMS)
-    }
-    assert monthly == by_month
-    by_week: dict[tuple, dict] = {}
-    for row in daily.values("day", "user_id", *ROLLUP_SUMS):
-        key = (row["day"] - timedelta(days=row["day"].weekday()), row["user_id"])
-        into = by_week.setdefault(key, dict.fromkeys(ROLLUP_SUMS, 0))
-        for name in ROLLUP_SUMS:
-            into[name] += row[name]
-    weekly = {
-        (r["week"], r["user_id"]): {n: r[n] for n in ROLLUP_SUMS}
-        for r in UsageWeeklyUser.objects.values("week", "user_id", *ROLLUP_SUMS)
-    }
-    assert weekly == by_week
+    """``usage_daily_models``, ``usage_daily_users``, ``usage_monthly`` and
+    ``usage_weekly_users`` hold, row for row, ``usage_daily`` summed per their keys."""
+    daily = list(UsageDaily.objects.values("day", "user_id", "service", "model", *ROLLUP_SUMS))
+    for model, key, key_of in COARSE_LEVELS:
+        expected: dict[tuple, dict] = {}
+        for row in daily:
+            into = expected.setdefault(key_of(row), dict.fromkeys(ROLLUP_SUMS, 0))
+            for name in ROLLUP_SUMS:
+                into[name] += row[name]
+        actual = {
+            tuple(r[k] for k in key): {n: r[n] for n in ROLLUP_SUMS}
+            for r in model.objects.values(*key, *ROLLUP_SUMS)
+        }
+        assert actual == expected, model.__name__
 
 
 def test_a_batch_is_written_priced_and_rolled_up(api_client_with_key):

@@ -19,8 +19,23 @@ from interactions.services import ai_interaction_log
 from tests.interactions.helpers import GPT4O_CHAT_USAGE
 from tests.usage.conftest import event
 from tests.usage.test_ingest_api import ROLLUP_SUMS, coarse_levels_equal_daily
-from usage.models import UsageDaily, UsageDailyModel, UsageLog, UsageMonthly, UsageWeeklyUser
-from usage.selectors.analytics import DAYS, MONTHS, PER_USER, PER_USER_MODEL, WEEKS, _plan
+from usage.models import (
+    UsageDaily,
+    UsageDailyModel,
+    UsageDailyUser,
+    UsageLog,
+    UsageMonthly,
+    UsageWeeklyUser,
+)
+from usage.selectors.analytics import (
+    DAYS,
+    MONTHS,
+    PER_USER,
+    PER_USER_MODEL,
+    USER_DAYS,
+    WEEKS,
+    _plan,
+)
 from usage.services import usage_events_ingest, usage_rollups_add
 
 pytestmark = pytest.mark.django_db
@@ -150,8 +165,8 @@ def test_every_plan_counts_each_day_of_the_period_once_and_no_other_day():
             plan = _plan(start, end, levels)
             days = (end - start).days + 1
             assert _covered(plan) == {start + timedelta(days=n): 1 for n in range(days)}
-            # Never more rows than reading every day of usage_daily.
-            assert sum(level.weight for level, *_ in plan) <= days * DAYS.weight
+            # Never more rows than reading every day of the level's daily rollup.
+            assert sum(level.weight for level, *_ in plan) <= days * levels[0].weight
 
 
 def test_a_period_reads_whole_months_whole_weeks_and_the_fewest_days():
@@ -175,14 +190,14 @@ def test_a_period_reads_whole_months_whole_weeks_and_the_fewest_days():
     ]
     # Per user, 30 days from Friday the 16th: three days, three weeks, a week less a day.
     assert _plan(d("2026-10-16"), d("2026-11-14"), PER_USER) == [
-        (DAYS, d("2026-10-16"), d("2026-10-16"), 1),
-        (DAYS, d("2026-10-17"), d("2026-10-17"), 1),
-        (DAYS, d("2026-10-18"), d("2026-10-18"), 1),
+        (USER_DAYS, d("2026-10-16"), d("2026-10-16"), 1),
+        (USER_DAYS, d("2026-10-17"), d("2026-10-17"), 1),
+        (USER_DAYS, d("2026-10-18"), d("2026-10-18"), 1),
         (WEEKS, d("2026-10-19"), d("2026-10-25"), 1),
         (WEEKS, d("2026-10-26"), d("2026-11-01"), 1),
         (WEEKS, d("2026-11-02"), d("2026-11-08"), 1),
         (WEEKS, d("2026-11-09"), d("2026-11-15"), 1),
-        (DAYS, d("2026-11-15"), d("2026-11-15"), -1),
+        (USER_DAYS, d("2026-11-15"), d("2026-11-15"), -1),
     ]
 
 
@@ -198,6 +213,7 @@ def test_an_interaction_reaches_every_level():
 
     cost = UsageLog.objects.get().cost_usd
     assert UsageDailyModel.objects.get().cost_usd == cost
+    assert UsageDailyUser.objects.get().cost_usd == cost
     assert UsageMonthly.objects.get().cost_usd == cost
     assert UsageWeeklyUser.objects.get().cost_usd == cost
     coarse_levels_equal_daily()
@@ -210,6 +226,7 @@ def test_a_rebuild_restores_every_level_to_identical_figures(spread):
             for model, key in [
                 (UsageDaily, ["day", "user_id", "service", "model"]),
                 (UsageDailyModel, ["day", "service", "model"]),
+                (UsageDailyUser, ["day", "user_id"]),
                 (UsageMonthly, ["month", "user_id", "model"]),
                 (UsageWeeklyUser, ["week", "user_id"]),
             ]
@@ -217,6 +234,8 @@ def test_a_rebuild_restores_every_level_to_identical_figures(spread):
 
     before = snapshot()
     UsageDailyModel.objects.filter(day="2026-02-14").update(calls=999)
+    UsageDailyUser.objects.filter(day="2026-02-15").update(cost_usd=1)
+    UsageDailyUser.objects.filter(day="2026-02-16").delete()
     UsageMonthly.objects.all().delete()
     UsageWeeklyUser.objects.filter(week="2026-02-09").update(calls=999)
     UsageWeeklyUser.objects.filter(week="2026-01-26").delete()
@@ -233,6 +252,7 @@ def test_all_levels_are_one_statement_on_postgresql():
     logs = list(UsageLog.objects.all())
     UsageDaily.objects.all().delete()
     UsageDailyModel.objects.all().delete()
+    UsageDailyUser.objects.all().delete()
     UsageMonthly.objects.all().delete()
     UsageWeeklyUser.objects.all().delete()
 
@@ -242,5 +262,6 @@ def test_all_levels_are_one_statement_on_postgresql():
     assert len(queries) == 1
     assert UsageDaily.objects.get().calls == 2
     assert UsageDailyModel.objects.get().calls == 2
+    assert UsageDailyUser.objects.get().calls == 2
     assert UsageMonthly.objects.get().calls == 2
     assert UsageWeeklyUser.objects.get().calls == 2

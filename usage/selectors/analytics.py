@@ -2,7 +2,7 @@
 
 One user's summary reads ``usage_daily``; the all-users analytics read
 ``usage_daily_models`` for totals, days and models, and sum ``top_users`` from
-blocks of ``usage_monthly``, ``usage_weekly_users`` and ``usage_daily``; the cost
+blocks of ``usage_monthly``, ``usage_weekly_users`` and ``usage_daily_users``; the cost
 report sums blocks of ``usage_monthly`` and ``usage_daily`` (``_plan`` picks the
 cheapest blocks, added or subtracted, that make up the period exactly).
 
@@ -27,7 +27,14 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Collate
 
-from usage.models import RollupFigures, UsageDaily, UsageDailyModel, UsageMonthly, UsageWeeklyUser
+from usage.models import (
+    RollupFigures,
+    UsageDaily,
+    UsageDailyModel,
+    UsageDailyUser,
+    UsageMonthly,
+    UsageWeeklyUser,
+)
 
 FIGURES = [
     "calls",
@@ -134,6 +141,8 @@ class Level:
 
 
 DAYS = Level(UsageDaily, "day", 10)
+# One row per user and day, whatever the models: about half a day of usage_daily.
+USER_DAYS = Level(UsageDailyUser, "day", 6)
 # One row per user and week: weekly active users are more than a day's, but a
 # day of usage_daily has a row per model each user called.
 WEEKS = Level(UsageWeeklyUser, "week", 15)
@@ -141,7 +150,7 @@ WEEKS = Level(UsageWeeklyUser, "week", 15)
 MONTHS = Level(UsageMonthly, "month", 40)
 # The levels that can sum a period per user (top_users), and per user and model
 # (the report).
-PER_USER = (DAYS, WEEKS, MONTHS)
+PER_USER = (USER_DAYS, WEEKS, MONTHS)
 PER_USER_MODEL = (DAYS, MONTHS)
 
 # A block of a plan: its level, first and last day, and +1 (add) or -1 (subtract).
@@ -316,7 +325,7 @@ LIMIT %s
 def _top_users(start: date, end: date, limit: int) -> list[dict]:
     """The ``limit`` users with the highest cost in the period (ties: calls, then id).
 
-    Sums per user the blocks of ``_plan`` over ``usage_daily``,
+    Sums per user the blocks of ``_plan`` over ``usage_daily_users``,
     ``usage_weekly_users`` and ``usage_monthly``. PostgreSQL: one statement, ranked
     in the database (see ``_aggregating``). Elsewhere: one query per level and
     sign, merged here.
@@ -343,7 +352,7 @@ def usage_analytics(*, start: date, end: date, limit: int = TOP_DEFAULT) -> dict
     Reads the coarser rollups: totals, ``by_day`` and ``top_models`` from
     ``usage_daily_models`` (a dozen rows a day; two queries), ``top_users`` from
     the blocks of ``_plan`` over ``usage_monthly``, ``usage_weekly_users`` and
-    ``usage_daily`` (one query on PostgreSQL, one per level and sign elsewhere).
+    ``usage_daily_users`` (one query on PostgreSQL, one per level and sign elsewhere).
     Returns: ``{"from", "to", "totals", "by_day", "top_users", "top_models"}``;
     ``top_*`` entries are ``{user_id | model, calls, cost_usd}``.
     """

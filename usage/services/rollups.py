@@ -20,6 +20,7 @@ from usage.models import (
     RollupFigures,
     UsageDaily,
     UsageDailyModel,
+    UsageDailyUser,
     UsageLog,
     UsageMonthly,
     UsageWeeklyUser,
@@ -52,6 +53,7 @@ def usage_day(moment: datetime) -> date:
 # day, so they are held locked for the shortest time before the commit.
 LEVELS: list[tuple[type[RollupFigures], list[str]]] = [
     (UsageDaily, ["day", "user_id", "service", "model"]),
+    (UsageDailyUser, ["day", "user_id"]),
     (UsageMonthly, ["month", "user_id", "model"]),
     (UsageWeeklyUser, ["week", "user_id"]),
     (UsageDailyModel, ["day", "service", "model"]),
@@ -128,8 +130,9 @@ def usage_rollups_add(*, logs: list[UsageLog]) -> int:
     """Add freshly inserted usage rows to their rollup rows at every level.
 
     The levels (``LEVELS``): ``usage_daily`` (UTC day, user, service, model),
-    ``usage_daily_models`` (UTC day, service, model), ``usage_monthly`` (UTC
-    month, user, model) and ``usage_weekly_users`` (ISO week from Monday, user).
+    ``usage_daily_users`` (UTC day, user), ``usage_daily_models`` (UTC day,
+    service, model), ``usage_monthly`` (UTC month, user, model) and
+    ``usage_weekly_users`` (ISO week from Monday, user).
     The rows are summed per key in Python, then written with
     ``INSERT … ON CONFLICT (key) DO UPDATE SET calls = t.calls + excluded.calls, …``.
     PostgreSQL: ONE statement for every level (all but the last as
@@ -351,6 +354,9 @@ def _coarse_replace(
     return _replace(cursor, *_level(model), _coarse_aggregate(model, first, last))
 
 
+# The levels rebuilt day by day from ``usage_daily`` (after its own day).
+_DAY_LEVELS = (UsageDailyUser, UsageDailyModel)
+
 # The levels rebuilt by whole blocks of days: the column naming a block by its
 # first day, that first day for a day inside it, the next block's first day, and
 # the rebuild's progress line.
@@ -391,11 +397,11 @@ def _blocks_rebuild(
 
 
 def usage_coarse_rollups_rebuild(*, since: date, until: date) -> int:
-    """Recompute ``usage_daily_models``, ``usage_monthly`` and ``usage_weekly_users``
-    from ``usage_daily`` for the UTC days ``since`` … ``until`` (``usage_monthly`` and
-    ``usage_weekly_users``: every month and week they touch, whole). Set-based: per
-    day, month and week one transaction with one ``DELETE`` and one ``INSERT …
-    SELECT … GROUP BY``. For a bulk load that fills
+    """Recompute ``usage_daily_users``, ``usage_daily_models``, ``usage_monthly`` and
+    ``usage_weekly_users`` from ``usage_daily`` for the UTC days ``since`` … ``until``
+    (``usage_monthly`` and ``usage_weekly_users``: every month and week they touch,
+    whole). Set-based: per day, month and week one transaction with a ``DELETE`` and
+    an ``INSERT … SELECT … GROUP BY`` per level. For a bulk load that fills
     ``usage_daily`` itself (``generate_usage``) and for ``usage_rollups_rebuild``.
 
     Returns: the number of rollup rows written.
@@ -405,7 +411,8 @@ def usage_coarse_rollups_rebuild(*, since: date, until: date) -> int:
     while day <= until:
         with transaction.atomic(), connection.cursor() as cursor:
             _lock_rollups(cursor)
-            written += _coarse_replace(cursor, UsageDailyModel, "day", day, day)
+            for model in _DAY_LEVELS:
+                written += _coarse_replace(cursor, model, "day", day, day)
         day += timedelta(days=1)
     return written + _blocks_rebuild(since=since, until=until)
 
@@ -417,9 +424,10 @@ def usage_rollups_rebuild(
 
     Set-based and bounded: one transaction per day, each a ``DELETE`` of the day's
     rollup rows and one ``INSERT INTO usage_daily … SELECT … GROUP BY`` over that
-    day's raw rows, then the same for ``usage_daily_models`` from the day's
-    ``usage_daily`` rows; then one transaction per month and per ISO week touched
-    (whole) for ``usage_monthly`` and ``usage_weekly_users`` from ``usage_daily``. On
+    day's raw rows, then the same for ``usage_daily_users`` and
+    ``usage_daily_models`` from the day's ``usage_daily`` rows; then one
+    transaction per month and per ISO week touched (whole) for ``usage_monthly``
+    and ``usage_weekly_users`` from ``usage_daily``. On
     PostgreSQL each transaction first takes ``LOCK TABLE`` on every level of
     ``LEVELS`` ``IN SHARE ROW EXCLUSIVE MODE``: concurrent inserts of usage wait
     for that one day's recomputation (typically well under a second) instead of
@@ -454,7 +462,8 @@ def usage_rollups_rebuild(
             UsageDaily.objects.filter(day=day).delete()
             cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
             written += max(cursor.rowcount, 0)
-            written += _coarse_replace(cursor, UsageDailyModel, "day", day, day)
+            for model in _DAY_LEVELS:
+                written += _coarse_replace(cursor, model, "day", day, day)
         if stdout is not None:
             stdout.write(f"{day}: rebuilt")
         day += timedelta(days=1)

@@ -59,7 +59,7 @@ class Command(BaseCommand):
         "Generate N synthetic usage rows spread over the last --days days and "
         "--users users, with genai-prices' rates, and add them to the daily rollup. "
         "PostgreSQL: generate_series, one INSERT … SELECT per batch whose rows feed the "
-        "usage_daily upsert in the same statement, then usage_daily_models, "
+        "usage_daily upsert in the same statement, then usage_daily_users, usage_daily_models, "
         "usage_monthly and usage_weekly_users from usage_daily. SQLite: a recursive CTE, "
         "then a rollup "
         "rebuild of the days touched."

@@ -16,8 +16,9 @@ def _date(value: str) -> date:
 
 class Command(BaseCommand):
     help = (
-        "Recompute the usage rollups from the raw usage rows: usage_daily and "
-        "usage_daily_models one UTC day per transaction, from --since to --until (default: "
+        "Recompute the usage rollups from the raw usage rows: usage_daily, "
+        "usage_daily_users and usage_daily_models one UTC day per transaction, from "
+        "--since to --until (default: "
         "the last day with usage), then usage_monthly and usage_weekly_users per month and "
         "week touched. "
         "Inserts of usage wait for the day being recomputed (about a second at most)."
