@@ -28,7 +28,16 @@ from tests.sessions_app.factories import (
     UserSessionFactory,
 )
 from tests.usage.factories import RecordedUsageLogFactory
-from usage.models import Budget, UsageAlert, UsageDaily, UsageLog
+from usage.models import (
+    Budget,
+    UsageAlert,
+    UsageDaily,
+    UsageDailyModel,
+    UsageDailyUser,
+    UsageLog,
+    UsageMonthly,
+    UsageWeeklyUser,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +62,17 @@ def test_every_model_of_every_app_is_in_the_admin():
 # DISTINCT over the dates of every row, a full scan of the largest table.
 NO_DATE_HIERARCHY = {UsageLog}
 # Rows the system writes: nobody adds, edits or deletes them in the admin.
-SYSTEM_WRITTEN = [UsageLog, UsageDaily, UsageAlert, DocumentSyncRun, CommandRun]
+SYSTEM_WRITTEN = [
+    UsageLog,
+    UsageDaily,
+    UsageDailyUser,
+    UsageDailyModel,
+    UsageWeeklyUser,
+    UsageMonthly,
+    UsageAlert,
+    DocumentSyncRun,
+    CommandRun,
+]
 
 
 def test_every_admin_is_built_for_large_tables():
@@ -210,6 +229,9 @@ PAGES = [
     ("/admin/documents/documentaccess/", _grants),
     ("/admin/documents/documentsyncrun/", _sync_runs),
     ("/admin/usage/usagedaily/", _rollup),
+    ("/admin/usage/usagedailyuser/", _rollup),
+    ("/admin/usage/usageweeklyuser/", _rollup),
+    ("/admin/usage/usagemonthly/", _rollup),
     ("/admin/usage/budget/", _budgets),
     ("/admin/usage/usagealert/", _alerts),
 ]
