@@ -215,6 +215,11 @@ def _rollup_cte_name(model: type[RollupFigures]) -> str:
     return f"rollup_{model._meta.db_table}"
 
 
+def _sums_cte_name(model: type[RollupFigures]) -> str:
+    """The name of the CTE summing ``model``'s rows in that statement."""
+    return f"sums_{model._meta.db_table}"
+
+
 def usage_rollups_statement_parts(
     *,
     source: str,
@@ -256,18 +261,18 @@ def usage_rollups_statement_parts(
         sums = ", ".join(_SUM_SQL.get(name, f"sum(r.{quote(name)})") for name in SUMS)
         positions = ", ".join(str(i) for i in range(1, len(key) + 1))
         sums_parts.append(
-            f"sums_{model._meta.db_table} AS MATERIALIZED (SELECT {keys}, {sums} "  # noqa: S608
+            f"{_sums_cte_name(model)} AS MATERIALIZED (SELECT {keys}, {sums} "  # noqa: S608
             f"FROM {source} AS r GROUP BY {positions})"
         )
     # The first level waits for every level's sums: all of them are computed before
     # the statement's first rollup row lock, and none while it holds them.
-    waits = [after, *(f"sums_{model._meta.db_table}" for model, _key in chosen)]
+    waits = [after, *(_sums_cte_name(model) for model, _key in chosen)]
     for model, key in chosen:
         head, conflict = _upsert_head(model, key)
         positions = ", ".join(str(i) for i in range(1, len(key) + 1))
         name = _rollup_cte_name(model)
         parts.append(
-            f"{name} AS ({head} SELECT * FROM sums_{model._meta.db_table} AS s"  # noqa: S608
+            f"{name} AS ({head} SELECT * FROM {_sums_cte_name(model)} AS s"  # noqa: S608
             f"{_after(*waits)} ORDER BY {positions} {conflict} RETURNING 1)"
         )
         waits = [name]
