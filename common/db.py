@@ -8,6 +8,8 @@
 - ``update_returning``: ``UPDATE … RETURNING …``.
 - ``insert_sql``, ``returning_columns``, ``fetch_instances``: the pieces, for a
   hot path that writes its statement once.
+- ``prepared_cursor``: a cursor whose statements the server parses and plans
+  once per connection, for such a statement.
 
 All run on PostgreSQL and on SQLite 3.35+ (``ON CONFLICT`` since 3.24,
 ``RETURNING`` since 3.35).
@@ -18,6 +20,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from django.db import connections, router
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model, Q, QuerySet, UniqueConstraint
 from django.db.models.sql import InsertQuery, Query, UpdateQuery
 
@@ -90,6 +93,23 @@ _INSERT_TEMPLATES: dict[tuple[type[Model], tuple[str, ...], str], str] = {}
 Converter = Callable[[Any, Any, Any], Any]
 
 
+def prepared_cursor(using: str = "default") -> CursorWrapper:
+    """A cursor for fixed SQL run on every request: on PostgreSQL with prepared
+    statements allowed (not through a transaction pooler; see
+    ``config.settings.database``), its statements are bound and prepared on the
+    server, so PostgreSQL parses and plans each once per connection instead of on
+    every call; elsewhere an ordinary cursor. Same use as ``connection.cursor()``
+    (a context manager; ``execute``, ``fetchone``, ``fetchall``).
+
+    Only for SQL with ``%s`` placeholders whose parameters keep their types from
+    call to call (the server fixes them when it prepares), and no parameters in
+    utility statements (``SET``, ``COMMENT``), which take none.
+    """
+    connection = connections[using]
+    make = getattr(connection, "prepared_cursor", None)
+    return make() if make is not None else connection.cursor()
+
+
 @cache
 def _row_converters(model: type[Model], using: str) -> list[tuple[int, list[Converter], Any]]:
     """Per column of ``model``: the converters Django's compiler applies to a value
@@ -105,19 +125,25 @@ def _row_converters(model: type[Model], using: str) -> list[tuple[int, list[Conv
 
 
 def fetch_instances(
-    model: type[M], sql: str, params: Sequence[Any], *, using: str = "default"
+    model: type[M],
+    sql: str,
+    params: Sequence[Any],
+    *,
+    using: str = "default",
+    prepared: bool = False,
 ) -> list[M]:
     """Run ``sql`` — a statement whose rows hold every column of ``model`` in
     ``returning_columns`` order, such as ``… RETURNING {returning_columns(model)}`` —
     and return the rows as instances, converted as the ORM converts them.
 
     Cheaper than ``Manager.raw``, which maps the columns to fields again on every
-    call; for statements run on every request.
+    call; for statements run on every request. ``prepared``: through
+    ``prepared_cursor`` (fixed SQL only, see there).
     """
     connection = connections[using]
     converters = _row_converters(model, using)
     names = [field.attname for field in model._meta.concrete_fields]
-    with connection.cursor() as cursor:
+    with prepared_cursor(using) if prepared else connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     instances = []
@@ -218,7 +244,7 @@ def insert_or_read(
     manager = model._default_manager.db_manager(using)
     for _attempt in range(_INSERT_OR_READ_ATTEMPTS):
         sql, params = insert_sql(instance, using=using)
-        rows = fetch_instances(model, sql + suffix, params, using=using)
+        rows = fetch_instances(model, sql + suffix, params, using=using, prepared=True)
         if rows:
             # DO NOTHING returns only a row it inserted; DO UPDATE also the one it
             # updated, told apart by the primary key this instance carries.

@@ -19,7 +19,7 @@ from django.db.models import CharField, JSONField, UUIDField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from common.db import insert_or_read, insert_sql
+from common.db import insert_or_read, insert_sql, prepared_cursor
 from common.exceptions import ConflictError
 from interactions.citations.services import citation_rows_build, interaction_citations_insert
 from interactions.models import AIInteraction, AISession, InteractionCitation
@@ -388,7 +388,9 @@ def _interaction_write(
         written, probe = usage_written_statement_parts(source="u")
         parts += written
         final.append(probe)
-    with connection.cursor() as cursor:
+    # Prepared where allowed: PostgreSQL parses and plans the 10 KB statement once
+    # per connection instead of on every call (about two thirds of its CPU).
+    with prepared_cursor() as cursor:
         # The parts are Django's compiled INSERTs and the usage app's statement
         # parts; every value is a parameter.
         sql = f"WITH {', '.join(parts)} SELECT {', '.join(final)} FROM s"  # noqa: S608

@@ -8,6 +8,12 @@ import environ
 # Supabase's transaction pooler (Supavisor) listens on this port; PgBouncer in
 # transaction mode is the same case whatever its port (DATABASE_TRANSACTION_POOLER).
 SUPABASE_TRANSACTION_POOLER_PORT = 6543
+# psycopg's ``prepare_threshold``: how many times a query runs before psycopg
+# prepares it by itself. None disables prepared statements on the connection;
+# this many means "only when a cursor asks" (``prepare=True``), which only
+# ``prepared_cursor()`` does. Django's own cursors bind on the client and never
+# prepare anyway.
+PREPARE_WHEN_ASKED = 2**31 - 1
 
 
 def database_from_url(url: str, env: environ.Env) -> dict:
@@ -15,10 +21,14 @@ def database_from_url(url: str, env: environ.Env) -> dict:
 
     PostgreSQL (Supabase direct, session pooler or transaction pooler): libpq
     options in the query string (``?sslmode=require``) land in OPTIONS;
-    server-side cursors off and ``prepare_threshold=None`` so PgBouncer /
-    Supavisor in transaction mode never meets a cursor or prepared statement
-    from another client (Django docs, "Transaction pooling and server-side
-    cursors"; psycopg docs, "Prepared statements"). Optional psycopg pool when
+    server-side cursors off, so PgBouncer / Supavisor in transaction mode never
+    meets a cursor from another client (Django docs, "Transaction pooling and
+    server-side cursors"). Prepared statements (``PREPARED_STATEMENTS``,
+    ``DATABASE_PREPARED_STATEMENTS``, default: on except through a transaction
+    pooler) only for the statements run through ``prepared_cursor()``; off,
+    psycopg's ``prepare_threshold`` is None (psycopg docs, "Prepared
+    statements": a pooler in transaction mode may send the next execution to a
+    server connection that does not know the statement). Optional psycopg pool when
     ``DATABASE_POOL_MAX_SIZE`` > 0. The engine is ``common.db_backends.postgresql``
     (Django's, whose health check skips a connection used within
     ``DATABASE_HEALTH_CHECK_IDLE_SECONDS``, default 1 s).
@@ -47,12 +57,14 @@ def database_from_url(url: str, env: environ.Env) -> dict:
         db["ENGINE"] = "common.db_backends.postgresql"
         db["HEALTH_CHECK_IDLE_SECONDS"] = env.float("DATABASE_HEALTH_CHECK_IDLE_SECONDS", 1.0)
         db["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", True)
-        db["OPTIONS"].setdefault("prepare_threshold", None)
         db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 3))
         transaction_pooler = env.bool(
             "DATABASE_TRANSACTION_POOLER",
             default=str(db.get("PORT") or "") == str(SUPABASE_TRANSACTION_POOLER_PORT),
         )
+        prepared = env.bool("DATABASE_PREPARED_STATEMENTS", default=not transaction_pooler)
+        db["PREPARED_STATEMENTS"] = prepared
+        db["OPTIONS"].setdefault("prepare_threshold", PREPARE_WHEN_ASKED if prepared else None)
         statement_timeout_ms = round(env.float("DATABASE_STATEMENT_TIMEOUT", 5.0) * 1000)
         if not transaction_pooler:
             options = db["OPTIONS"].get("options", "")

@@ -76,7 +76,7 @@ def _touch_by_token(
         params.append(JSONField().get_db_prep_value(metadata_patch, connection))
     params += [session_token, ops.adapt_datetimefield_value(now)]
     sql = _touch_by_token_sql(connection.vendor, patch=metadata_patch is not None)
-    rows = fetch_instances(CustomerSession, sql, params)
+    rows = fetch_instances(CustomerSession, sql, params, prepared=True)
     if rows:
         return rows[0]
     CustomerSession.objects.filter(

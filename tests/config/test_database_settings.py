@@ -71,3 +71,35 @@ def test_a_transaction_pooler_gets_no_startup_options(monkeypatch):
 
     monkeypatch.setenv("DATABASE_TRANSACTION_POOLER", "true")
     assert "options" not in database_from_url(DIRECT, environ.Env())["OPTIONS"]
+
+
+PREPARED = "DATABASE_PREPARED_STATEMENTS"
+
+
+def test_prepared_statements_only_on_direct_connections(monkeypatch):
+    """A transaction pooler may run the next statement on a server connection that
+    never saw the prepared one: only direct and session connections prepare."""
+    for name in (DIRECT_OR_POOLER, PREPARED):
+        monkeypatch.delenv(name, raising=False)
+
+    direct = database_from_url(DIRECT, environ.Env())
+    pooler = database_from_url(POOLER, environ.Env())
+
+    assert direct["PREPARED_STATEMENTS"] is True
+    # psycopg prepares nothing by itself; only prepared_cursor() asks.
+    assert direct["OPTIONS"]["prepare_threshold"] == 2**31 - 1
+    assert pooler["PREPARED_STATEMENTS"] is False
+    assert pooler["OPTIONS"]["prepare_threshold"] is None
+
+
+def test_prepared_statements_can_be_turned_off_or_on(monkeypatch):
+    """Off for a direct URL that is in fact a pooler; on for a pooler that keeps
+    prepared statements (PgBouncer 1.21+ with max_prepared_statements)."""
+    monkeypatch.delenv(DIRECT_OR_POOLER, raising=False)
+    monkeypatch.setenv(PREPARED, "false")
+    assert database_from_url(DIRECT, environ.Env())["PREPARED_STATEMENTS"] is False
+
+    monkeypatch.setenv(PREPARED, "true")
+    pooler = database_from_url(POOLER, environ.Env())
+    assert pooler["PREPARED_STATEMENTS"] is True
+    assert pooler["OPTIONS"]["prepare_threshold"] == 2**31 - 1

@@ -11,15 +11,62 @@ and closes at the end of that request. A connection idle for longer (a quiet
 worker, a pooler or server that may have dropped it) is checked as before, so
 a database restart between two quiet requests still costs no request. 0
 checks on every request, as Django does.
+
+``prepared_cursor()``: a cursor whose statements PostgreSQL parses and plans
+once per connection (see ``PreparingCursor``), for the hot statements that are
+long to parse; on a transaction pooler it is an ordinary cursor.
 """
 
 import time
+from typing import Any
 
-from django.db.backends.postgresql import base
+import psycopg
+from django.db.backends.postgresql import base, operations
+from django.db.backends.postgresql.psycopg_any import register_tzloader
+from django.db.backends.utils import CursorWrapper
+from psycopg import errors
+from psycopg.pq import Format
+
+
+class PreparingCursor(psycopg.Cursor[Any]):
+    """A psycopg cursor that binds its parameters on the server and prepares every
+    statement it runs (``execute(…, prepare=True)``): the first execution on a
+    connection sends ``Parse`` once, later ones only ``Bind``/``Execute`` with the
+    values (PostgreSQL docs, "Extended Query" protocol; psycopg docs, "Prepared
+    statements"). For a statement of several kilobytes, parsing, analysing and
+    planning cost more of the server's CPU than running it.
+
+    Prepared statements belong to one server connection: never use this cursor
+    through a transaction pooler that hands out server connections per
+    transaction (``DatabaseWrapper.prepared_cursor`` does not).
+    """
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        """psycopg's ``Cursor.execute`` with ``prepare=True`` unless told otherwise."""
+        kwargs.setdefault("prepare", True)
+        return super().execute(query, params, **kwargs)
+
+
+class DatabaseOperations(operations.DatabaseOperations):
+    """Django's, with the text of a statement run by a ``PreparingCursor``."""
+
+    def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str:
+        """The statement with its values, for query logging (``DEBUG``, the test
+        suite's captured queries). A prepared execution leaves psycopg's client-side
+        query text unset, so compose it as Django does for server-side binding (the
+        statement as written when a value cannot be composed)."""
+        if isinstance(cursor, PreparingCursor):
+            try:
+                return str(self.compose_sql(sql, params))
+            except errors.DataError:
+                return sql
+        return super().last_executed_query(cursor, sql, params)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     """Django's PostgreSQL ``DatabaseWrapper``; see the module docstring."""
+
+    ops_class = DatabaseOperations
 
     _health_checked_at = float("-inf")
     health_check_done: bool
@@ -39,3 +86,27 @@ class DatabaseWrapper(base.DatabaseWrapper):
         """Open a connection (a new one needs no check before its first query)."""
         super().connect()
         self._health_checked_at = time.monotonic()
+
+    def prepared_cursor(self) -> CursorWrapper:
+        """A cursor (Django's wrapper, so query logging and ``execute_wrapper`` see
+        it) over a ``PreparingCursor`` when the settings allow prepared statements
+        (``PREPARED_STATEMENTS``; ``DATABASE_PREPARED_STATEMENTS``), else an
+        ordinary cursor. Use it for fixed SQL whose parameters keep their types
+        from call to call: psycopg keeps up to ``prepared_max`` (100) statements per
+        connection, keyed by the SQL text and the parameters' types."""
+        if not self.settings_dict.get("PREPARED_STATEMENTS"):
+            return self.cursor()
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            cursor = PreparingCursor(self.connection)
+            # As Django's create_cursor: the connection's time zone for timestamptz.
+            loader = self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT)
+            if self.timezone != getattr(loader, "timezone", None):
+                register_tzloader(self.timezone, cursor)
+            # As Django's _prepare_cursor: logged when queries are. (django-stubs
+            # type the argument as the wrapper; Django passes the DB-API cursor.)
+            self.validate_thread_sharing()
+            if self.queries_logged:
+                return self.make_debug_cursor(cursor)  # type: ignore[arg-type]
+            return self.make_cursor(cursor)  # type: ignore[arg-type]
