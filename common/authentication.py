@@ -84,7 +84,7 @@ def _usable_key(key: str) -> APIKey | None:
     (the ORM built and compiled the same query on every request). Never cached: a
     key revoked in the admin is refused on the next request."""
     prefix, _, _ = key.partition(".")
-    rows = fetch_instances(APIKey, _key_by_prefix_sql(connection.vendor), [prefix])
+    rows = fetch_instances(APIKey, _key_by_prefix_sql(connection.vendor), [prefix], prepared=True)
     if not rows or not rows[0].is_valid(key):
         return None
     return rows[0]
