@@ -77,3 +77,54 @@ def test_logging_interactions_parses_their_statement_once_per_connection():
         assert not logged.duplicate and logged.usage_log.cost_usd is not None
 
     assert _prepared("WITH s AS (INSERT INTO") == (1 if _allowed() else 0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_hot_routes_answer_the_same_with_generic_plans(client, api_key):
+    """PostgreSQL may run a prepared statement with a generic plan (after five
+    executions, or always with ``force_generic_plan``): starts, restores,
+    updates and logged interactions keep their answers then."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    headers = {"HTTP_X_API_KEY": api_key}
+    for n in range(7):
+        phone = f"+9198765430{n:02d}"
+        started = client.post(
+            "/session/start",
+            {"phone": phone, "channel": "kiosk", "customer_id": f"c{n}"},
+            content_type="application/json",
+            **headers,
+        )
+        again = client.post(
+            "/session/start",
+            {"phone": phone, "channel": "whatsapp", "customer_id": f"c{n}"},
+            content_type="application/json",
+            **headers,
+        )
+        token = started.json()["session_token"]
+        assert (started.status_code, again.status_code) == (201, 200)
+        first_id = started.json()["session"]["session_id"]
+        assert again.json()["session"]["session_id"] == first_id
+
+        restored = client.get("/session/restore", HTTP_X_SESSION_TOKEN=token)
+        updated = client.post(
+            "/session/update",
+            {"metadata": {"step": n}},
+            content_type="application/json",
+            HTTP_X_SESSION_TOKEN=token,
+        )
+        assert restored.json()["session"]["session_id"] == first_id
+        assert updated.json()["session"]["metadata"] == {"step": n}
+
+        logged = ai_interaction_log(
+            session_id=uuid.uuid4(),
+            prompt="question",
+            response="answer",
+            model_used="gpt-4o",
+            usage=USAGE,
+            openai_response_id=f"resp-generic-{n}",
+            user_id=f"user-{n % 2}",
+        )
+        assert logged.usage_log.user_id == f"user-{n % 2}"
+    assert client.get("/session/restore", HTTP_X_SESSION_TOKEN="x" * 43).status_code == 404
