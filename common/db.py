@@ -15,13 +15,15 @@ All run on PostgreSQL and on SQLite 3.35+ (``ON CONFLICT`` since 3.24,
 ``RETURNING`` since 3.35).
 """
 
-from collections.abc import Callable, Sequence
+import copy
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
 from django.db import connections, router
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model, Q, QuerySet, UniqueConstraint
+from django.db.models.expressions import RawSQL
 from django.db.models.sql import InsertQuery, Query, UpdateQuery
 
 M = TypeVar("M", bound=Model)
@@ -50,44 +52,71 @@ def returning_columns(model: type[Model], *, using: str = "default") -> str:
     return ", ".join(quote(str(field.column)) for field in model._meta.concrete_fields)
 
 
-def insert_sql(instance: Model, *, using: str = "default") -> tuple[str, list[Any]]:
+def insert_sql(
+    instance: Model,
+    *,
+    expressions: Mapping[str, RawSQL] | None = None,
+    using: str = "default",
+) -> tuple[str, list[Any]]:
     """``INSERT INTO <table> (<columns>) VALUES (…)`` for ``instance`` and its params,
     as Django compiles it for the database (Python defaults applied, values prepared;
-    a value may be an expression such as ``RawSQL``). For statements Django cannot
-    write itself: an ``ON CONFLICT`` clause, or several writes in one statement
-    (PostgreSQL's data-modifying ``WITH``).
+    a value may be an expression). For statements Django cannot write itself: an
+    ``ON CONFLICT`` clause, or several writes in one statement (PostgreSQL's
+    data-modifying ``WITH``).
 
-    Django's compiler writes the same text for every row of a model that has the
-    same columns and only plain values; that text is kept after its first
-    compilation, and later rows get only their values prepared (``pre_save`` and
-    ``get_db_prep_save``, what the compiler does per value). A row holding an
-    expression, or a model with a column that writes its own placeholder, is
-    compiled every time."""
+    ``expressions``: columns (by attname) whose value is SQL rather than the
+    instance's value, e.g. ``RawSQL('(SELECT "id" FROM i)', [])`` for an id another
+    part of the statement returns; ``instance`` itself is not changed.
+
+    Django's compiler writes the same text for every row of a model with the same
+    columns whose values are plain or the same ``RawSQL`` texts; that text is kept
+    after its first compilation, and later rows only have their values prepared
+    (``pre_save`` and ``get_db_prep_save``, what the compiler does per value; a
+    ``RawSQL``'s own params in its place). A row holding any other expression, or
+    a model with a column that writes its own placeholder, is compiled every time.
+    """
     meta = instance._meta
+    overrides = expressions or {}
     fields = tuple(
         f
         for f in meta.local_concrete_fields
-        if not (f.primary_key and getattr(instance, f.attname) is None)
+        if f.attname in overrides or not (f.primary_key and getattr(instance, f.attname) is None)
     )
-    key = (type(instance), tuple(f.attname for f in fields), using)
-    template = _INSERT_TEMPLATES.get(key)
-    plain = not any(hasattr(getattr(instance, f.attname), "resolve_expression") for f in fields)
-    if template is not None and plain:
+    values = [overrides.get(f.attname, getattr(instance, f.attname)) for f in fields]
+    cacheable = all(type(v) is RawSQL or not hasattr(v, "resolve_expression") for v in values)
+    shape = tuple(
+        (f.attname, v.sql if type(v) is RawSQL else None)
+        for f, v in zip(fields, values, strict=True)
+    )
+    key = (type(instance), shape, using)
+    template = _INSERT_TEMPLATES.get(key) if cacheable else None
+    if template is not None:
         connection = connections[using]
-        return template, [
-            f.get_db_prep_save(f.pre_save(instance, True), connection=connection) for f in fields
-        ]
+        params: list[Any] = []
+        for field, value in zip(fields, values, strict=True):
+            if type(value) is RawSQL:
+                params.extend(value.params)
+            else:
+                value = field.pre_save(instance, True)
+                params.append(field.get_db_prep_save(value, connection=connection))
+        return template, params
+    row = instance
+    if overrides:
+        row = copy.copy(instance)
+        for attname, expression in overrides.items():
+            setattr(row, attname, expression)
     query = InsertQuery(type(instance))
-    query.insert_values(list(fields), [instance])
-    ((sql, params),) = query.get_compiler(using=using).as_sql()
-    if plain and not any(hasattr(f, "get_placeholder") for f in fields):
+    query.insert_values(list(fields), [row])
+    ((sql, compiled_params),) = query.get_compiler(using=using).as_sql()
+    if cacheable and not any(hasattr(f, "get_placeholder") for f in fields):
         _INSERT_TEMPLATES[key] = sql
-    return sql, list(params)
+    return sql, list(compiled_params)
 
 
-# (model, columns by attname, database alias) → the INSERT text Django compiled for a
-# row of plain values (see insert_sql); a few entries per model.
-_INSERT_TEMPLATES: dict[tuple[type[Model], tuple[str, ...], str], str] = {}
+# (model, its columns by attname each with the RawSQL text in its place or None,
+# database alias) → the INSERT text Django compiled for such a row (see insert_sql);
+# a few entries per model.
+_INSERT_TEMPLATES: dict[tuple[type[Model], tuple[tuple[str, str | None], ...], str], str] = {}
 
 
 Converter = Callable[[Any, Any, Any], Any]

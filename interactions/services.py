@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, JSONField, UUIDField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -313,6 +312,21 @@ _SESSION_UPSERT = (
 )
 
 
+_METADATA = UsageLog._meta.get_field("metadata")
+# The usage row's owner is known only inside the statement, from the upsert's
+# RETURNING. RawSQL: fixed SQL, the values are parameters.
+_OWNER_SQL = '(SELECT "user_id" FROM s)'
+_USAGE_FROM_STATEMENT = {
+    "user_id": RawSQL(_OWNER_SQL, [], output_field=UsageLog._meta.get_field("user_id")),  # noqa: S611
+    # The same id, read from the interaction's INSERT: so that it runs before the
+    # usage row's (an unread CTE would run last, while the rollups' row locks are
+    # held).
+    "interaction_id": RawSQL(
+        '(SELECT "id" FROM i)', [], output_field=UsageLog._meta.get_field("interaction_id")
+    ),
+}
+
+
 def _interaction_write(
     *, session: AISession, interaction: AIInteraction, log: UsageLog | None
 ) -> None:
@@ -356,32 +370,20 @@ def _interaction_write(
     params += interaction_params
     final = ['"user_id"']
     if log is not None:
-        in_statement = UsageLog(**{f.attname: getattr(log, f.attname) for f in log._meta.fields})
-        # The owner is known only inside the statement, from the upsert's RETURNING.
-        # RawSQL: fixed SQL, the values are parameters.
-        owner_sql = '(SELECT "user_id" FROM s)'
-        owner = RawSQL(owner_sql, [], output_field=CharField())  # noqa: S611
-        in_statement.user_id = owner
-        # The same id, read from the interaction's INSERT: so that it runs before
-        # the usage row's (an unread CTE would run last, while the rollups' row
-        # locks are held).
-        # (django-stubs types a foreign key's id attribute without expressions.)
-        in_statement.interaction_id = RawSQL(  # type: ignore[assignment]
-            '(SELECT "id" FROM i)', [], output_field=UUIDField()
-        )
+        expressions = dict(_USAGE_FROM_STATEMENT)
         if requested:
-            in_statement.metadata = RawSQL(  # noqa: S611
-                f"(CASE WHEN {owner_sql} IS DISTINCT FROM %s THEN %s ELSE %s END)",
+            expressions["metadata"] = RawSQL(  # noqa: S611
+                f"(CASE WHEN {_OWNER_SQL} IS DISTINCT FROM %s THEN %s ELSE %s END)",
                 [
                     requested,
-                    JSONField().get_db_prep_value(
+                    _METADATA.get_db_prep_value(
                         {**log.metadata, "requested_user_id": requested}, connection
                     ),
-                    JSONField().get_db_prep_value(log.metadata, connection),
+                    _METADATA.get_db_prep_value(log.metadata, connection),
                 ],
-                output_field=JSONField(),
+                output_field=_METADATA,
             )
-        for part, part_params in usage_log_statement_parts(in_statement, name="u"):
+        for part, part_params in usage_log_statement_parts(log, name="u", expressions=expressions):
             parts.append(part)
             params += part_params
         # The usage rollups in the same statement; whose budgets to check after it.

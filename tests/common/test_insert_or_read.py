@@ -1,6 +1,7 @@
 """common.db.insert_or_read: created from RETURNING, constraints other than the
 conflict target still raise, on PostgreSQL and SQLite."""
 
+import copy
 import uuid
 from datetime import timedelta
 
@@ -100,17 +101,37 @@ def test_the_kept_insert_text_is_what_django_compiles():
         assert _comparable(kept) == _comparable(compiled), type(second).__name__
 
 
-def test_a_row_with_an_expression_is_compiled_each_time():
+def test_a_row_with_raw_sql_keeps_its_text_per_expression_and_its_own_values():
     from django.db.models.expressions import RawSQL
 
     from common.db import insert_sql
 
-    plain = _customer_session()
-    insert_sql(plain)
-    with_expression = _customer_session(customer_id=RawSQL("lower(%s)", ["C-9"]))
+    def with_sql(row, sql, params):  # sql: this test's fixed texts
+        expected = copy.copy(row)
+        expected.customer_id = RawSQL(sql, params)  # noqa: S611
+        expression = RawSQL(sql, params)  # noqa: S611
+        kept = insert_sql(row, expressions={"customer_id": expression})
+        return _comparable(kept), _comparable(_compiled(expected))
 
-    sql, params = insert_sql(with_expression)
-
-    assert "lower(%s)" in sql and "C-9" in params
+    for value in ("C-9", "D-1"):
+        row = _customer_session(customer_id="kept")
+        kept, compiled = with_sql(row, "lower(%s)", [value])
+        assert kept == compiled and "lower(%s)" in kept[0] and value in kept[1]
+        assert row.customer_id == "kept"  # the instance itself is not changed
+    kept, compiled = with_sql(_customer_session(), "upper(%s)", ["E-2"])
+    assert kept == compiled and "upper(%s)" in kept[0]
     row = _customer_session()
     assert _comparable(insert_sql(row)) == _comparable(_compiled(row))
+
+
+def test_a_row_with_another_expression_is_compiled_each_time():
+    from django.db.models import Value
+    from django.db.models.functions import Lower
+
+    from common.db import insert_sql
+
+    for value in ("F-3", "G-4"):
+        row = _customer_session(customer_id=Lower(Value(value)))
+        sql, params = insert_sql(row)
+        assert "LOWER(%s)" in sql and value in params
+        assert _comparable((sql, params)) == _comparable(_compiled(row))

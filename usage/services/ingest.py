@@ -17,6 +17,7 @@
 import json
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -26,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -339,10 +341,14 @@ def usage_logs_insert(*, logs: list[UsageLog], now: datetime | None = None) -> l
     return written
 
 
-def usage_log_statement_parts(log: UsageLog, *, name: str) -> list[tuple[str, list[Any]]]:
+def usage_log_statement_parts(
+    log: UsageLog, *, name: str, expressions: Mapping[str, RawSQL] | None = None
+) -> list[tuple[str, list[Any]]]:
     """``log``'s row as parts of a data-modifying ``WITH`` statement (PostgreSQL),
     for a caller that writes it together with other rows in one statement
-    (``interactions.services.ai_interaction_log``).
+    (``interactions.services.ai_interaction_log``). ``expressions``: columns (by
+    attname) whose value is SQL, such as an id another part of the statement
+    returns (``common.db.insert_sql``).
 
     The first part is ``<name> AS (INSERT INTO usage_logs … RETURNING *)``, a plain
     INSERT: a recorded ``request_id`` fails the whole statement (IntegrityError),
@@ -351,7 +357,7 @@ def usage_log_statement_parts(log: UsageLog, *, name: str) -> list[tuple[str, li
 
     Returns: ``[(sql, params), …]`` in order.
     """
-    sql, params = insert_sql(log)
+    sql, params = insert_sql(log, expressions=expressions)
     return [(f"{name} AS ({sql} RETURNING *)", params)]
 
 
