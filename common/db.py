@@ -127,8 +127,11 @@ def prepared_cursor(using: str = "default") -> CursorWrapper:
     statements allowed (not through a transaction pooler; see
     ``config.settings.database``), its statements are bound and prepared on the
     server, so PostgreSQL parses and plans each once per connection instead of on
-    every call; elsewhere an ordinary cursor. Same use as ``connection.cursor()``
-    (a context manager; ``execute``, ``fetchone``, ``fetchall``).
+    every call; through a transaction pooler a client-side cursor, as Django's;
+    on PostgreSQL either way psycopg's conversion of the ``%s`` placeholders is
+    kept per statement whatever its length (psycopg keeps it only up to 4 KB);
+    elsewhere an ordinary cursor. Same use as ``connection.cursor()`` (a context
+    manager; ``execute``, ``fetchone``, ``fetchall``).
 
     Only for SQL written once and run many times, with ``%s`` placeholders and
     no parameters in utility statements (``SET``, ``COMMENT``), which take none.

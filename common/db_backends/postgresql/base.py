@@ -14,7 +14,8 @@ checks on every request, as Django does.
 
 ``prepared_cursor()``: a cursor whose statements PostgreSQL parses and plans
 once per connection (see ``PreparingCursor``), for the hot statements that are
-long to parse; on a transaction pooler it is an ordinary cursor.
+long to parse; on a transaction pooler it is a client-side cursor that still keeps
+their placeholder conversion.
 """
 
 import functools
@@ -28,19 +29,20 @@ from django.db.backends.utils import CursorWrapper
 from psycopg import _queries, errors
 from psycopg.pq import Format
 
-# psycopg's conversion of a statement's ``%s`` placeholders to PostgreSQL's ``$n``,
-# cached for any length: psycopg caches it only for statements up to 4 KB and 50
+# psycopg's conversion of a statement's ``%s`` placeholders (to PostgreSQL's ``$n``
+# for server-side binding, to a template for client-side), cached whatever the
+# statement's length: psycopg caches it only for statements up to 4 KB and 50
 # parameters (``psycopg._queries.MAX_CACHED_STATEMENT_LENGTH``), against ORM
-# statements whose text varies, but a prepared cursor runs fixed statements, and the
+# statements whose text varies; the cursors below run fixed statements, and the
 # logged interaction's (10 KB) paid about 0.1 ms a call for its conversion. Bounded:
 # a few kinds of fixed statements per model.
-_fixed_statement_to_pg = functools.lru_cache(maxsize=256)(_queries._query2pg_nocache)
+_server_conversion = functools.lru_cache(maxsize=256)(_queries._query2pg_nocache)
+_client_conversion = functools.lru_cache(maxsize=256)(_queries._query2pg_client_nocache)
 
 
 class _FixedStatementQuery(_queries.PostgresQuery):
-    """psycopg's ``PostgresQuery`` with the placeholder conversion always cached
-    (``_fixed_statement_to_pg``); everything else, the values' dumping included, is
-    psycopg's."""
+    """psycopg's ``PostgresQuery`` (server-side binding) with the placeholder
+    conversion always cached; the values' dumping is psycopg's."""
 
     __slots__ = ()
 
@@ -49,11 +51,38 @@ class _FixedStatementQuery(_queries.PostgresQuery):
         if vars is None or not isinstance(query, str):
             return super().convert(query, vars)
         encoding = self._tx.encoding
-        self.query, self._want_formats, self._order, self._parts = _fixed_statement_to_pg(
+        self.query, self._want_formats, self._order, self._parts = _server_conversion(
             query.encode(encoding), encoding
         )
         self.dump(vars)
         return None
+
+
+class _FixedStatementClientQuery(_queries.PostgresClientQuery):
+    """psycopg's ``PostgresClientQuery`` (client-side binding, Django's default)
+    with the placeholder conversion always cached; the values' quoting is
+    psycopg's."""
+
+    __slots__ = ()
+
+    def convert(self, query: Any, vars: Any) -> None:
+        """Convert ``query`` (``str``) and quote ``vars`` into it, as psycopg does."""
+        if vars is None or not isinstance(query, str):
+            return super().convert(query, vars)
+        encoding = self._tx.encoding
+        self.template, self._order, self._parts = _client_conversion(
+            query.encode(encoding), encoding
+        )
+        self.dump(vars)
+        return None
+
+
+class FixedStatementClientCursor(psycopg.ClientCursor[Any]):
+    """psycopg's ``ClientCursor`` (client-side binding, as Django's cursors) for fixed
+    statements: their placeholder conversion is kept whatever their length. What
+    ``prepared_cursor`` gives where prepared statements are not allowed."""
+
+    _query_cls = _FixedStatementClientQuery
 
 
 class PreparingCursor(psycopg.Cursor[Any]):
@@ -69,7 +98,8 @@ class PreparingCursor(psycopg.Cursor[Any]):
     transaction (``DatabaseWrapper.prepared_cursor`` does not).
 
     Only for fixed statements (the same text on every call, values as parameters):
-    their conversion to PostgreSQL's placeholders is kept whatever their length.
+    their conversion to PostgreSQL's placeholders is kept whatever their length,
+    as ``FixedStatementClientCursor`` does.
     """
 
     _query_cls = _FixedStatementQuery
@@ -121,18 +151,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._health_checked_at = time.monotonic()
 
     def prepared_cursor(self) -> CursorWrapper:
-        """A cursor (Django's wrapper, so query logging and ``execute_wrapper`` see
-        it) over a ``PreparingCursor`` when the settings allow prepared statements
-        (``PREPARED_STATEMENTS``; ``DATABASE_PREPARED_STATEMENTS``), else an
-        ordinary cursor. Use it for fixed SQL whose parameters keep their types
-        from call to call: psycopg keeps up to ``prepared_max`` (100) statements per
-        connection, keyed by the SQL text and the parameters' types."""
-        if not self.settings_dict.get("PREPARED_STATEMENTS"):
-            return self.cursor()
+        """A cursor for fixed SQL (Django's wrapper, so query logging and
+        ``execute_wrapper`` see it): over a ``PreparingCursor`` when the settings
+        allow prepared statements (``PREPARED_STATEMENTS``;
+        ``DATABASE_PREPARED_STATEMENTS``), else over a
+        ``FixedStatementClientCursor`` (client-side binding, as Django's own
+        cursors). Use it for SQL whose parameters keep their types from call to
+        call: psycopg keeps up to ``prepared_max`` (100) statements per connection,
+        keyed by the SQL text and the parameters' types."""
+        prepared = bool(self.settings_dict.get("PREPARED_STATEMENTS"))
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:
-            cursor = PreparingCursor(self.connection)
+            kind = PreparingCursor if prepared else FixedStatementClientCursor
+            cursor = kind(self.connection)
             # As Django's create_cursor: the connection's time zone for timestamptz.
             loader = self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT)
             if self.timezone != getattr(loader, "timezone", None):
