@@ -159,7 +159,6 @@ def main() -> None:
             profiler.disable()
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
-        cpu = time.process_time() - cpu_started
         bad = [s for s in statuses if not s.startswith("2")]
         print(
             f"\n== {route}: {elapsed / args.requests * 1000:.3f} ms/request, "
