@@ -3,8 +3,8 @@
 Times ``common.throttling.counter_hit`` (what every API request pays) on the
 database cache (``django_cache`` on PostgreSQL, one ``INSERT … ON CONFLICT DO
 UPDATE … RETURNING``) and on Redis (one ``EVAL`` of an ``INCR`` + ``PTTL`` +
-``EXPIRE`` script, its reply parsed by hiredis), sequentially from one thread, on loopback, and writes the figures to
-bench/results/throttle_bench.json.
+``EXPIRE`` script, its reply parsed by hiredis), sequentially from one thread,
+on loopback, and writes the figures to bench/results/throttle_bench.json.
 
 Run from the project root (uses the PostgreSQL database ``BENCH_DB``, default
 ``retail_throttle_bench``, created and migrated, and Redis database 15):
