@@ -42,30 +42,22 @@ cleanup() {
 trap cleanup EXIT; trap 'exit 130' INT TERM
 for d in $dbp $dbr; do psql -q "$pg/postgres" -c "CREATE DATABASE $d" || die "no PostgreSQL at $pg"; done
 
-seed() { # seed DB TABLE EXTRA_COLUMNS EXTRA_VALUES: 100k active sessions, as the side by side seeds them
-  psql -q "$pg/$1" -c "INSERT INTO $2 (customer_id, phone, channel, session_token, status, expires_at, metadata$3)
-    SELECT i::text, '+91'||(9000000000+i)::text, 'kiosk', 'tok'||lpad(i::text, 40, '0'), 'active',
-           now()+interval '7 days', '{\"cart\":[1,2,3]}'$4 FROM generate_series(1,100000) i" -c "ANALYZE $2"
-}
-export SECRET_KEY=bench-secret-key-0123456789abcdef-0123456789abcdef-0123 SECURE_SSL_REDIRECT=false \
-  ALLOWED_HOSTS=127.0.0.1,localhost DEBUG=false GUNICORN_MAX_REQUESTS=0
+. "$here/project_env.sh"; bench_project_env; export GUNICORN_MAX_REQUESTS=0
 # The rate-limit counters in Redis, as `make bench` and production under load keep them
 # (REDIS_URL= , empty, keeps them in the database).
 export REDIS_URL=${REDIS_URL-redis://127.0.0.1:6379/15}
-export THROTTLE_RATE_API_KEY=${THROTTLE_RATE_API_KEY:-10000000/min} THROTTLE_RATE_CUSTOMER=${THROTTLE_RATE_CUSTOMER:-10000000/min} \
-  THROTTLE_RATE_ANON=${THROTTLE_RATE_ANON:-10000000/min} THROTTLE_RATE_USER=${THROTTLE_RATE_USER:-10000000/min}
-unset DJANGO_SETTINGS_MODULE
 cd "$proj"; uv sync -q --frozen; py=$(uv run --no-sync python -c 'import sys; print(sys.executable)')
 say "project: migrate, seed, API key, gunicorn on ${P#http://}"
-DATABASE_URL=$pg/$dbp "$py" manage.py migrate -v0 --noinput
-seed $dbp sessions ", session_id, created_at, last_activity" ", gen_random_uuid(), now(), now()"
-key=$(DATABASE_URL=$pg/$dbp "$py" manage.py create_api_key bench 2>"$tmp/key.log" | tail -n 1)
+key=$(bench_project_seed "$py" "$pg/$dbp" "$tmp/key.log")
 DATABASE_URL=$pg/$dbp "$py" -m gunicorn config.wsgi -w 2 -b ${P#http://} --log-level warning >"$tmp/project.log" 2>&1 &
 proj_pid=$!
 say "peer: venv $venv, schema, seed, gunicorn on ${R#http://}"
 [[ -x $venv/bin/python ]] || uv venv -q "$venv"
 uv pip install -q --python "$venv/bin/python" -r "$ref/requirements.txt"
-psql -q "$pg/$dbr" -f "$ref/schema.sql"; seed $dbr ref_sessions "" ""
+psql -q "$pg/$dbr" -f "$ref/schema.sql"
+psql -q "$pg/$dbr" -c "INSERT INTO ref_sessions (customer_id, phone, channel, session_token, status, expires_at, metadata)
+    SELECT i::text, '+91'||(9000000000+i)::text, 'kiosk', 'tok'||lpad(i::text, 40, '0'), 'active',
+           now()+interval '7 days', '{\"cart\":[1,2,3]}' FROM generate_series(1,100000) i" -c "ANALYZE ref_sessions"
 REF_DSN="host=127.0.0.1 user=postgres dbname=$dbr" "$venv/bin/gunicorn" --chdir "$ref" \
   -k uvicorn.workers.UvicornWorker -w 2 -b ${R#http://} --log-level warning app:app >"$tmp/peer.log" 2>&1 &
 peer_pid=$!

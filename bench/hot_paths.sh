@@ -23,19 +23,10 @@ cleanup() {
 }
 trap cleanup EXIT; trap 'exit 130' INT TERM
 
-export DATABASE_URL=$pg/$db SECRET_KEY=bench-secret-key-0123456789abcdef-0123456789abcdef-0123 \
-  SECURE_SSL_REDIRECT=false ALLOWED_HOSTS=127.0.0.1,localhost DEBUG=false
-export THROTTLE_RATE_API_KEY=${THROTTLE_RATE_API_KEY:-10000000/min} THROTTLE_RATE_CUSTOMER=${THROTTLE_RATE_CUSTOMER:-10000000/min} \
-  THROTTLE_RATE_ANON=${THROTTLE_RATE_ANON:-10000000/min} THROTTLE_RATE_USER=${THROTTLE_RATE_USER:-10000000/min}
-unset DJANGO_SETTINGS_MODULE
+. "$here/project_env.sh"; bench_project_env; export DATABASE_URL=$pg/$db
 cd "$proj"; uv sync -q --frozen; py=$(uv run --no-sync python -c 'import sys; print(sys.executable)')
 say "project $proj: migrate, seed, API key, gunicorn on $port"
-"$py" manage.py migrate -v0 --noinput
-psql -q "$pg/$db" -c "INSERT INTO sessions (session_id, customer_id, phone, channel, session_token, status,
-    created_at, last_activity, expires_at, metadata)
-  SELECT gen_random_uuid(), i::text, '+91'||(9000000000+i)::text, 'kiosk', 'tok'||lpad(i::text, 40, '0'), 'active',
-    now(), now(), now()+interval '7 days', '{\"cart\":[1,2,3]}' FROM generate_series(1,100000) i" -c "ANALYZE sessions"
-key=$("$py" manage.py create_api_key bench 2>"$tmp/key.log" | tail -n 1)
+key=$(bench_project_seed "$py" "$DATABASE_URL" "$tmp/key.log")
 "$py" -m gunicorn config.wsgi -w 2 ${PROJ_GUNICORN_ARGS:-} -b ${P#http://} --log-level warning >"$tmp/project.log" 2>&1 & pid=$!
 for _ in $(seq 120); do curl -sf -m 2 -o /dev/null $P/healthz && break; sleep 0.25; done
 
